@@ -1,0 +1,35 @@
+// Composition root: storage, engine and routes wired together. Wiring only.
+import type { Hono } from "hono";
+import type { Logger } from "pino";
+import type { Config } from "./config.ts";
+import { Engine } from "./engine/engine.ts";
+import { buildRoutes } from "./http/routes.ts";
+import { openDatabase } from "./storage/sqlite/open.ts";
+
+export interface App {
+  http: Hono;
+  engine: Engine;
+  /** Starts refusing requests with 503 (shutdown begun). */
+  beginShutdown(): void;
+  /** Commits queued writes, ends live reads, closes SQLite. */
+  close(): Promise<void>;
+}
+
+export function createApp(config: Config, log: Logger): App {
+  const db = openDatabase(config.dbPath, { cacheBytes: config.sqlite.cacheBytes });
+  const engine = new Engine(db, config, log);
+  let closing = false;
+  const http = buildRoutes({ engine, config, log, isClosing: () => closing });
+  engine.start();
+  return {
+    http,
+    engine,
+    beginShutdown: () => {
+      closing = true;
+    },
+    close: async () => {
+      closing = true;
+      await engine.close();
+    },
+  };
+}

@@ -1,0 +1,198 @@
+// Every flag, environment variable and limit of the server, parsed once with zod.
+// docs/operations.md lists them with their defaults; test/unit/config.test.ts keeps the two
+// in step.
+import { z } from "zod";
+
+const MiB = 1024 * 1024;
+
+export class ConfigError extends Error {}
+
+const int = (min: number, fallback: number) => z.coerce.number().int().min(min).default(fallback);
+
+/** Environment variables, by their exact names; zod's error path names the offender. */
+const envSchema = z.object({
+  PORT: int(0, 8787).pipe(z.number().max(65535)),
+  DS_HOST: z.string().min(1).default("127.0.0.1"),
+  DS_ROOT: z.string().min(1).default("./data"),
+  DS_DB_PATH: z.string().min(1).optional(),
+  DS_LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+  DS_HTTP_IDLE_TIMEOUT_SECONDS: int(1, 180).pipe(z.number().max(255)),
+  API_KEY: z.string().optional(),
+
+  DS_INGEST_FLUSH_MS: int(0, 0),
+  DS_INGEST_MAX_BATCH_REQS: int(1, 200),
+  DS_INGEST_MAX_BATCH_BYTES: int(1, 8 * MiB),
+  DS_INGEST_MAX_QUEUE_REQS: int(1, 50_000),
+  DS_INGEST_MAX_QUEUE_BYTES: int(1, 64 * MiB),
+  DS_INGEST_BUSY_MS: int(0, 5000),
+  DS_APPEND_TIMEOUT_MS: int(1, 3000),
+  DS_APPEND_MAX_BODY_BYTES: int(1, 10 * MiB),
+
+  DS_READ_MAX_BYTES: int(1, 1 * MiB),
+  DS_READ_MAX_RECORDS: int(1, 1000),
+  DS_READ_KEY_SCAN_MAX_OFFSETS: int(1, 100_000),
+
+  DS_LONG_POLL_TIMEOUT_MS: int(0, 3000),
+  DS_LONG_POLL_MAX_TIMEOUT_MS: int(0, 30_000),
+  DS_SSE_KEEPALIVE_MS: int(100, 15_000),
+  DS_SSE_MAX_CONNECTION_MS: int(1000, 60_000),
+
+  DS_EXPIRY_SWEEP_MS: int(0, 60_000),
+  DS_EXPIRY_SWEEP_LIMIT: int(1, 100),
+  DS_PURGE_CHUNK_ROWS: int(1, 10_000),
+  DS_TTL_RENEWAL_FLUSH_MS: int(0, 1000),
+  DS_STREAM_NAME_MAX_BYTES: int(1, 1024),
+  DS_SQLITE_CACHE_MB: int(0, 0),
+});
+
+export type EnvInput = z.input<typeof envSchema>;
+
+export interface Config {
+  host: string;
+  port: number;
+  root: string;
+  dbPath: string;
+  logLevel: z.infer<typeof envSchema>["DS_LOG_LEVEL"];
+  objectStore: "local" | "r2";
+  auth: { strategy: "none" } | { strategy: "api-key"; apiKey: string };
+  http: { idleTimeoutSeconds: number; streamNameMaxBytes: number };
+  ingest: {
+    flushDelayMs: number;
+    maxBatchRequests: number;
+    maxBatchBytes: number;
+    maxQueueRequests: number;
+    maxQueueBytes: number;
+    busyRetryMs: number;
+    appendTimeoutMs: number;
+    maxBodyBytes: number;
+  };
+  read: { maxBytes: number; maxRecords: number; keyScanMaxOffsets: number };
+  live: { longPollDefaultMs: number; longPollMaxMs: number; sseKeepAliveMs: number; sseMaxConnectionMs: number };
+  housekeeping: { expirySweepMs: number; expirySweepLimit: number; purgeChunkRows: number; renewalFlushMs: number };
+  sqlite: { cacheBytes: number };
+}
+
+export const API_KEY_MIN_LENGTH = 10;
+
+interface Flags {
+  objectStore: string | null;
+  noAuth: boolean;
+  authStrategy: string | null;
+}
+
+/** Parses command-line flags; each flag takes `--flag value` or `--flag=value`. */
+export function parseFlags(argv: readonly string[]): Flags {
+  const flags: Flags = { objectStore: null, noAuth: false, authStrategy: null };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const [name, inline] = arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, null];
+    const value = (): string => {
+      if (inline !== null) return inline;
+      const next = argv[i + 1];
+      if (next === undefined || next.startsWith("--")) throw new ConfigError(`missing value for ${name}`);
+      i += 1;
+      return next;
+    };
+    switch (name) {
+      case "--object-store":
+        flags.objectStore = value();
+        break;
+      case "--no-auth":
+        flags.noAuth = true;
+        break;
+      case "--auth-strategy":
+        flags.authStrategy = value();
+        break;
+      default:
+        throw new ConfigError(`unknown flag ${arg}`);
+    }
+  }
+  return flags;
+}
+
+function parseEnv(env: Record<string, string | undefined>): z.infer<typeof envSchema> {
+  const picked: Record<string, string> = {};
+  for (const key of Object.keys(envSchema.shape)) {
+    const value = env[key];
+    if (value !== undefined && value !== "") picked[key] = value;
+  }
+  const result = envSchema.safeParse(picked);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const name = String(issue.path[0] ?? "environment");
+    throw new ConfigError(`invalid ${name}=${JSON.stringify(picked[name] ?? "")}: ${issue.message}`);
+  }
+  return result.data;
+}
+
+function parseAuth(flags: Flags, apiKey: string | undefined): Config["auth"] {
+  if (flags.noAuth && flags.authStrategy !== null) {
+    throw new ConfigError("conflicting auth configuration: use either --no-auth or --auth-strategy api-key");
+  }
+  if (flags.noAuth) return { strategy: "none" };
+  if (flags.authStrategy === null) {
+    throw new ConfigError("missing auth configuration: expected --no-auth or --auth-strategy api-key");
+  }
+  if (flags.authStrategy !== "api-key") throw new ConfigError("invalid --auth-strategy (expected: api-key)");
+  if (apiKey === undefined || apiKey.length < API_KEY_MIN_LENGTH) {
+    throw new ConfigError(`API_KEY must be present and contain at least ${API_KEY_MIN_LENGTH} characters`);
+  }
+  return { strategy: "api-key", apiKey };
+}
+
+/** Unknown `DS_*` variables are usually typos; the caller logs them once. */
+export function unknownEnvNames(env: Record<string, string | undefined>): string[] {
+  const known = new Set(Object.keys(envSchema.shape));
+  return Object.keys(env).filter((k) => k.startsWith("DS_") && !known.has(k)).sort();
+}
+
+export function loadConfig(argv: readonly string[], env: Record<string, string | undefined>): Config {
+  const flags = parseFlags(argv);
+  const e = parseEnv(env);
+  const objectStore = flags.objectStore ?? "local";
+  if (objectStore !== "local" && objectStore !== "r2") {
+    throw new ConfigError("invalid --object-store (expected: r2 | local)");
+  }
+  if (objectStore === "r2") throw new ConfigError("--object-store r2 is not available yet; use --object-store local");
+  if (e.DS_LONG_POLL_TIMEOUT_MS > e.DS_LONG_POLL_MAX_TIMEOUT_MS) {
+    throw new ConfigError("invalid DS_LONG_POLL_TIMEOUT_MS: must not exceed DS_LONG_POLL_MAX_TIMEOUT_MS");
+  }
+  return {
+    host: e.DS_HOST,
+    port: e.PORT,
+    root: e.DS_ROOT,
+    dbPath: e.DS_DB_PATH ?? `${e.DS_ROOT.replace(/\/+$/, "")}/wal.sqlite`,
+    logLevel: e.DS_LOG_LEVEL,
+    objectStore,
+    auth: parseAuth(flags, e.API_KEY),
+    http: { idleTimeoutSeconds: e.DS_HTTP_IDLE_TIMEOUT_SECONDS, streamNameMaxBytes: e.DS_STREAM_NAME_MAX_BYTES },
+    ingest: {
+      flushDelayMs: e.DS_INGEST_FLUSH_MS,
+      maxBatchRequests: e.DS_INGEST_MAX_BATCH_REQS,
+      maxBatchBytes: e.DS_INGEST_MAX_BATCH_BYTES,
+      maxQueueRequests: e.DS_INGEST_MAX_QUEUE_REQS,
+      maxQueueBytes: e.DS_INGEST_MAX_QUEUE_BYTES,
+      busyRetryMs: e.DS_INGEST_BUSY_MS,
+      appendTimeoutMs: e.DS_APPEND_TIMEOUT_MS,
+      maxBodyBytes: e.DS_APPEND_MAX_BODY_BYTES,
+    },
+    read: {
+      maxBytes: e.DS_READ_MAX_BYTES,
+      maxRecords: e.DS_READ_MAX_RECORDS,
+      keyScanMaxOffsets: e.DS_READ_KEY_SCAN_MAX_OFFSETS,
+    },
+    live: {
+      longPollDefaultMs: e.DS_LONG_POLL_TIMEOUT_MS,
+      longPollMaxMs: e.DS_LONG_POLL_MAX_TIMEOUT_MS,
+      sseKeepAliveMs: e.DS_SSE_KEEPALIVE_MS,
+      sseMaxConnectionMs: e.DS_SSE_MAX_CONNECTION_MS,
+    },
+    housekeeping: {
+      expirySweepMs: e.DS_EXPIRY_SWEEP_MS,
+      expirySweepLimit: e.DS_EXPIRY_SWEEP_LIMIT,
+      purgeChunkRows: e.DS_PURGE_CHUNK_ROWS,
+      renewalFlushMs: e.DS_TTL_RENEWAL_FLUSH_MS,
+    },
+    sqlite: { cacheBytes: e.DS_SQLITE_CACHE_MB * MiB },
+  };
+}

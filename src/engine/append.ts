@@ -1,0 +1,56 @@
+// The append command: one POST, checked and written inside a group-commit transaction.
+import type { WriteCommand } from "./append-queue.ts";
+import { decideAppend, type AppendOutcome, type AppendRequest } from "./append-checks.ts";
+import type { EngineContext } from "./context.ts";
+import { renewedExpiry } from "./expiry.ts";
+import { classifyStream } from "./stream-status.ts";
+import type { WriteBatch } from "./write-batch.ts";
+
+export function appendCommand(req: AppendRequest, ctx: EngineContext): WriteCommand<AppendOutcome> {
+  let bytes = 0;
+  for (const record of req.records) bytes += record.byteLength;
+  return { bytes, execute: (batch) => executeAppend(batch, req, ctx) };
+}
+
+function executeAppend(batch: WriteBatch, req: AppendRequest, ctx: EngineContext): AppendOutcome {
+  const row = batch.stream(req.name);
+  const status = classifyStream(row, batch.nowMs, ctx.access);
+  if (status === "soft_deleted") return { kind: "soft_deleted" };
+  if (!row || status !== "live") return { kind: "not_found" };
+
+  // Every POST renews a sliding TTL, whatever its outcome (spec 01 §14).
+  if (row.ttl_seconds !== null) {
+    row.expires_at_ms = renewedExpiry(row, batch.nowMs);
+    batch.touched(row);
+  }
+
+  const producerState = req.producer ? batch.producer(row, req.producer.id) : null;
+  const decision = decideAppend(row, req, producerState);
+  if (decision.kind === "done") return decision.outcome;
+
+  if (req.records.length > 0) {
+    // All records of one append share one append time, strictly later than the previous
+    // append's: readers find append boundaries from it (fork sub-offsets).
+    const tsMs = Math.max(req.timestampMs ?? batch.nowMs, row.last_append_ms + 1);
+    for (const record of req.records) batch.appendRecord(row, tsMs, record, req.routingKey);
+    row.last_append_ms = tsMs;
+  }
+  if (req.producer && decision.producerNext) batch.setProducer(row, req.producer.id, decision.producerNext);
+  if (req.streamSeq !== null) row.stream_seq = req.streamSeq;
+  if (req.close) {
+    row.closed = 1;
+    row.closed_producer_id = req.producer?.id ?? null;
+    row.closed_producer_epoch = req.producer?.epoch ?? null;
+    row.closed_producer_seq = req.producer?.seq ?? null;
+  }
+  batch.touched(row);
+  const id = row.id;
+  batch.afterCommit(() => ctx.notifier.notify(id));
+  return {
+    kind: "ok",
+    tailSeq: row.next_offset - 1,
+    closed: row.closed === 1,
+    duplicate: false,
+    producer: req.producer ? { epoch: req.producer.epoch, seq: req.producer.seq } : null,
+  };
+}

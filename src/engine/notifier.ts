@@ -1,0 +1,63 @@
+// Wakes long-poll and SSE readers when their stream changes. Waiters live in memory only;
+// the writer calls `notify` after each commit, so a waiting reader never polls SQLite.
+export type WaitResult = "changed" | "timeout" | "aborted";
+
+interface Waiter {
+  settle(result: WaitResult): void;
+}
+
+export class Notifier {
+  private readonly waiters = new Map<number, Set<Waiter>>();
+  private count = 0;
+  private closed = false;
+
+  get waiterCount(): number {
+    return this.count;
+  }
+
+  /**
+   * Resolves on the next change to the stream, after `timeoutMs`, or when `signal` aborts.
+   * Callers check the stream state first and call this in the same synchronous turn, so no
+   * commit can slip between the check and the registration.
+   */
+  wait(streamId: number, timeoutMs: number, signal?: AbortSignal): Promise<WaitResult> {
+    if (signal?.aborted) return Promise.resolve("aborted");
+    if (this.closed) return Promise.resolve("timeout");
+    return new Promise<WaitResult>((resolve) => {
+      let set = this.waiters.get(streamId);
+      if (!set) {
+        set = new Set();
+        this.waiters.set(streamId, set);
+      }
+      const waiters = set;
+      const onAbort = (): void => waiter.settle("aborted");
+      const timer = setTimeout(() => waiter.settle("timeout"), Math.max(0, timeoutMs));
+      const waiter: Waiter = {
+        settle: (result) => {
+          if (!waiters.delete(waiter)) return;
+          this.count -= 1;
+          if (waiters.size === 0 && this.waiters.get(streamId) === waiters) this.waiters.delete(streamId);
+          clearTimeout(timer);
+          signal?.removeEventListener("abort", onAbort);
+          resolve(result);
+        },
+      };
+      waiters.add(waiter);
+      this.count += 1;
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  /** Wakes every reader of the stream (append, close, delete). */
+  notify(streamId: number): void {
+    const set = this.waiters.get(streamId);
+    if (!set) return;
+    for (const waiter of [...set]) waiter.settle("changed");
+  }
+
+  /** Wakes everyone and refuses new waits: long-polls answer before the server stops. */
+  close(): void {
+    this.closed = true;
+    for (const id of [...this.waiters.keys()]) this.notify(id);
+  }
+}

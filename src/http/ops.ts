@@ -1,0 +1,25 @@
+// Server-level endpoints: liveness and an in-process metrics snapshot.
+import type { Context } from "hono";
+import type { HttpDeps } from "./env.ts";
+
+const startedAt = Date.now();
+
+export function healthHandler() {
+  return (c: Context): Response => c.json({ ok: true }, 200, { "cache-control": "no-store" });
+}
+
+export function metricsHandler(deps: HttpDeps) {
+  return (c: Context): Response => {
+    const queue = deps.engine.queue.depth;
+    return c.json(
+      {
+        uptime_ms: Date.now() - startedAt,
+        ingest_queue: queue,
+        live_waiters: deps.engine.notifier.waiterCount,
+        memory: process.memoryUsage(),
+      },
+      200,
+      { "cache-control": "no-store" },
+    );
+  };
+}

@@ -1,0 +1,147 @@
+// Live reads: long-poll and SSE (spec 01 §9.3, §10). Both read, and when at the tail wait
+// on the notifier (never polling SQLite) until data, closure, timeout or disconnect.
+import { sseEncoding } from "../engine/content-types.ts";
+import { nextCursor } from "../engine/cursor.ts";
+import { encodeOffset } from "../engine/offsets.ts";
+import type { ReadResult } from "../engine/reader.ts";
+import type { StreamRow } from "../storage/sqlite/streams.ts";
+import type { HttpDeps } from "./env.ts";
+import { missingStream } from "./errors.ts";
+import { concatRecords } from "./read-body.ts";
+import { startSeq, type ReadParams } from "./read-params.ts";
+import { formatSseEvent } from "./sse-format.ts";
+import { H } from "./stream-headers.ts";
+import { readBody, readHeaders } from "./stream-read.ts";
+
+/** The current incarnation of the stream a live read follows, or null once it is gone. */
+function refresh(row: StreamRow, deps: HttpDeps): StreamRow | null {
+  const current = deps.engine.lookup(row.stream);
+  if (!current.row || current.status !== "live" || current.row.id !== row.id) return null;
+  return current.row;
+}
+
+export async function handleLongPoll(req: Request, initial: StreamRow, params: ReadParams, deps: HttpDeps): Promise<Response> {
+  const { longPollDefaultMs, longPollMaxMs } = deps.config.live;
+  const deadline = Date.now() + Math.min(params.timeoutMs ?? longPollDefaultMs, longPollMaxMs);
+  const after = startSeq(params, initial, (since) => deps.engine.seekTime(initial, since));
+  let row: StreamRow | null = initial;
+  for (;;) {
+    const result = deps.engine.read(row, after, params.key);
+    if (result.records.length > 0) {
+      const headers = readHeaders(row, params, result, deps);
+      headers.set(H.cursor, nextCursor(Date.now(), params.cursor));
+      headers.set("cache-control", "no-store");
+      deps.engine.recordRead(row);
+      return new Response(readBody(result, params), { status: 200, headers });
+    }
+    const remaining = deadline - Date.now();
+    if (row.closed || remaining <= 0 || deps.isClosing()) return noData(row, result, params);
+    const woke = await deps.engine.waitForChange(row.id, remaining, req.signal);
+    if (woke === "aborted") return noData(row, result, params);
+    const next = refresh(row, deps);
+    if (!next) {
+      const { status } = deps.engine.lookup(row.stream);
+      throw missingStream(status === "live" ? "absent" : status);
+    }
+    row = next;
+  }
+}
+
+/** 204: nothing after the position (timeout), or the end of a closed stream. */
+function noData(row: StreamRow, result: ReadResult, params: ReadParams): Response {
+  const headers = new Headers();
+  headers.set(H.nextOffset, encodeOffset(Math.max(result.throughSeq, row.next_offset - 1)));
+  headers.set(H.endOffset, encodeOffset(row.next_offset - 1));
+  headers.set(H.upToDate, "true");
+  headers.set("cache-control", "no-store");
+  if (row.closed) headers.set(H.closed, "true");
+  else headers.set(H.cursor, nextCursor(Date.now(), params.cursor));
+  return new Response(null, { status: 204, headers });
+}
+
+const utf8 = new TextDecoder();
+
+export function handleSse(req: Request, initial: StreamRow, params: ReadParams, deps: HttpDeps): Response {
+  const encoding = sseEncoding(initial.content_type);
+  const headers = new Headers({
+    "content-type": "text/event-stream",
+    "cache-control": "no-cache",
+    [H.nextOffset]: encodeOffset(startSeq(params, initial, (s) => deps.engine.seekTime(initial, s))),
+  });
+  if (encoding === "base64") headers.set(H.sseEncoding, "base64");
+
+  const abort = new AbortController();
+  req.signal.addEventListener("abort", () => abort.abort(), { once: true });
+  const body = new ReadableStream<Uint8Array>({
+    start: (controller) => {
+      void runSse(controller, initial, params, encoding, deps, abort.signal).finally(() => {
+        try {
+          controller.close();
+        } catch {
+          // already closed by a cancelled client
+        }
+      });
+    },
+    cancel: () => abort.abort(),
+  });
+  return new Response(body, { status: 200, headers });
+}
+
+async function runSse(
+  out: ReadableStreamDefaultController<Uint8Array>,
+  initial: StreamRow,
+  params: ReadParams,
+  encoding: "json" | "text" | "base64",
+  deps: HttpDeps,
+  signal: AbortSignal,
+): Promise<void> {
+  const { sseKeepAliveMs, sseMaxConnectionMs } = deps.config.live;
+  const endAt = Date.now() + sseMaxConnectionMs;
+  let cursor = params.cursor;
+  let after = startSeq(params, initial, (since) => deps.engine.seekTime(initial, since));
+  let row: StreamRow | null = initial;
+  const send = (chunk: string): boolean => {
+    if (signal.aborted) return false;
+    try {
+      out.enqueue(new TextEncoder().encode(chunk));
+      return true;
+    } catch {
+      return false; // the client went away: stop and release the wait below
+    }
+  };
+  while (row && !signal.aborted) {
+    const result = deps.engine.read(row, after, params.key);
+    if (result.records.length > 0 && !send(formatSseEvent("data", ssePayload(result, encoding)))) return;
+    after = result.throughSeq;
+    const finished = result.upToDate && row.closed === 1;
+    cursor = nextCursor(Date.now(), cursor);
+    const control: Record<string, unknown> = { streamNextOffset: encodeOffset(after) };
+    if (!finished) control.streamCursor = cursor;
+    if (result.upToDate) control.upToDate = true;
+    if (finished) control.streamClosed = true;
+    if (!send(formatSseEvent("control", JSON.stringify(control)))) return;
+    if (finished) return;
+    if (!result.upToDate) continue;
+
+    // At the tail: wait for a change, sending a keep-alive control event when idle.
+    for (;;) {
+      const remaining = endAt - Date.now();
+      if (remaining <= 0 || deps.isClosing()) return;
+      const woke = await deps.engine.waitForChange(row.id, Math.min(sseKeepAliveMs, remaining), signal);
+      if (woke === "aborted") return;
+      row = refresh(row, deps);
+      if (!row) return;
+      if (woke === "changed" || row.next_offset - 1 > after || row.closed) break;
+      deps.engine.recordRead(row);
+      const keepAlive = { streamNextOffset: encodeOffset(after), streamCursor: nextCursor(Date.now(), cursor), upToDate: true };
+      if (!send(formatSseEvent("control", JSON.stringify(keepAlive)))) return;
+    }
+    deps.engine.recordRead(row);
+  }
+}
+
+function ssePayload(result: ReadResult, encoding: "json" | "text" | "base64"): string {
+  if (encoding === "json") return `[${result.records.map((r) => utf8.decode(r)).join(",")}]`;
+  const bytes = concatRecords(result.records, result.bytes);
+  return encoding === "text" ? utf8.decode(bytes) : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
+}

@@ -1,0 +1,85 @@
+// GET (catch-up) and HEAD on /v1/stream/{name} (spec 01 §9.1, §9.2, §13.1). Live modes are
+// in stream-live.ts.
+import type { ReadResult } from "../engine/reader.ts";
+import { encodeOffset } from "../engine/offsets.ts";
+import type { StreamRow } from "../storage/sqlite/streams.ts";
+import type { HttpDeps } from "./env.ts";
+import { missingStream } from "./errors.ts";
+import { concatRecords, jsonArrayOf } from "./read-body.ts";
+import { parseReadParams, startSeq, type ReadParams } from "./read-params.ts";
+import { describeStream, H, setTail } from "./stream-headers.ts";
+import { handleLongPoll, handleSse } from "./stream-live.ts";
+
+/** Catch-up data stays valid for a while; closure is found by reading on from the end. */
+const CATCH_UP_CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=300";
+
+export function lookupLive(name: string, deps: HttpDeps): StreamRow {
+  const { row, status } = deps.engine.lookup(name);
+  if (!row || status !== "live") throw missingStream(status === "live" ? "absent" : status);
+  return row;
+}
+
+export function handleHead(name: string, deps: HttpDeps): Response {
+  const row = lookupLive(name, deps);
+  const headers = new Headers();
+  describeStream(headers, row, deps.engine.expiresAt(row));
+  setTail(headers, row);
+  headers.set("cache-control", "no-store");
+  return new Response(null, { status: 200, headers });
+}
+
+export function handleGet(req: Request, query: URLSearchParams, name: string, pathKey: string | null, deps: HttpDeps): Response | Promise<Response> {
+  const row = lookupLive(name, deps);
+  const params = parseReadParams(query, row, pathKey);
+  deps.engine.recordRead(row);
+  if (params.live === "long-poll") return handleLongPoll(req, row, params, deps);
+  if (params.live === "sse") return handleSse(req, row, params, deps);
+  return catchUp(req, row, params, deps);
+}
+
+function catchUp(req: Request, row: StreamRow, params: ReadParams, deps: HttpDeps): Response {
+  if (params.position?.kind === "now") return tailResponse(row, params, deps);
+  const after = startSeq(params, row, (since) => deps.engine.seekTime(row, since));
+  const result = deps.engine.read(row, after, params.key);
+  const headers = readHeaders(row, params, result, deps);
+  const etag = etagOf(row, after, result, params);
+  headers.set("etag", etag);
+  headers.set("cache-control", CATCH_UP_CACHE_CONTROL);
+  if (req.headers.get("if-none-match") === etag) return new Response(null, { status: 304, headers });
+  return new Response(readBody(result, params), { status: 200, headers });
+}
+
+/** `offset=now`: nothing, positioned at the tail; never cached. */
+function tailResponse(row: StreamRow, params: ReadParams, deps: HttpDeps): Response {
+  const headers = new Headers();
+  describeStream(headers, row, deps.engine.expiresAt(row));
+  setTail(headers, row);
+  headers.set(H.upToDate, "true");
+  headers.set(H.endOffset, encodeOffset(row.next_offset - 1));
+  headers.set("cache-control", "no-store");
+  return new Response(params.asJson ? "[]" : null, { status: 200, headers });
+}
+
+/** Headers of a response carrying `result` (catch-up and long-poll data). */
+export function readHeaders(row: StreamRow, params: ReadParams, result: ReadResult, deps: HttpDeps): Headers {
+  const headers = new Headers();
+  describeStream(headers, row, deps.engine.expiresAt(row));
+  headers.set(H.nextOffset, encodeOffset(result.throughSeq));
+  headers.set(H.endOffset, encodeOffset(row.next_offset - 1));
+  if (result.upToDate) {
+    headers.set(H.upToDate, "true");
+    if (row.closed) headers.set(H.closed, "true");
+  }
+  return headers;
+}
+
+export function readBody(result: ReadResult, params: ReadParams): Uint8Array {
+  return params.asJson ? jsonArrayOf(result.records, result.bytes) : concatRecords(result.records, result.bytes);
+}
+
+/** Changes with the incarnation, the range, the view (format, key) and the closure signal. */
+function etagOf(row: StreamRow, after: number, result: ReadResult, params: ReadParams): string {
+  const closed = result.upToDate && row.closed ? ":c" : "";
+  const key = params.key ? `:k${Bun.hash(params.key).toString(36)}` : "";
+  return `"${row.id}:${after + 1}:${result.throughSeq + 1}:${params.asJson ? "j" : "r"}${key}${closed}"`;
+}

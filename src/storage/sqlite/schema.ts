@@ -1,0 +1,78 @@
+// The SQLite schema: one list of migrations, applied in order inside one transaction each.
+// Tables follow spec 02 §2.3; deviations are recorded in docs/sqlite-schema.md.
+
+export interface Migration {
+  readonly version: number;
+  readonly sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE streams (
+        id INTEGER PRIMARY KEY,
+        stream TEXT NOT NULL UNIQUE,
+        created_at_ms INTEGER NOT NULL,
+        updated_at_ms INTEGER NOT NULL,
+        content_type TEXT NOT NULL,
+        profile TEXT,
+        stream_seq TEXT,
+        closed INTEGER NOT NULL DEFAULT 0,
+        closed_producer_id TEXT,
+        closed_producer_epoch INTEGER,
+        closed_producer_seq INTEGER,
+        ttl_seconds INTEGER,
+        expires_at_ms INTEGER,
+        epoch INTEGER NOT NULL DEFAULT 0,
+        next_offset INTEGER NOT NULL DEFAULT 0,
+        sealed_through INTEGER NOT NULL DEFAULT -1,
+        uploaded_through INTEGER NOT NULL DEFAULT -1,
+        uploaded_segment_count INTEGER NOT NULL DEFAULT 0,
+        pending_rows INTEGER NOT NULL DEFAULT 0,
+        pending_bytes INTEGER NOT NULL DEFAULT 0,
+        logical_size_bytes INTEGER NOT NULL DEFAULT 0,
+        wal_rows INTEGER NOT NULL DEFAULT 0,
+        wal_bytes INTEGER NOT NULL DEFAULT 0,
+        last_append_ms INTEGER NOT NULL DEFAULT 0,
+        last_segment_cut_ms INTEGER NOT NULL DEFAULT 0,
+        segment_in_progress INTEGER NOT NULL DEFAULT 0,
+        stream_flags INTEGER NOT NULL DEFAULT 0,
+        fork_source_id INTEGER,
+        fork_base_offset INTEGER NOT NULL DEFAULT 0,
+        fork_offset INTEGER,
+        fork_sub_offset INTEGER NOT NULL DEFAULT 0,
+        fork_refcount INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX streams_expires_idx ON streams(expires_at_ms) WHERE expires_at_ms IS NOT NULL;
+      CREATE INDEX streams_pending_bytes_idx ON streams(pending_bytes);
+
+      CREATE TABLE wal (
+        id INTEGER PRIMARY KEY,
+        stream_id INTEGER NOT NULL,
+        offset INTEGER NOT NULL,
+        ts_ms INTEGER NOT NULL,
+        payload BLOB NOT NULL,
+        payload_len INTEGER NOT NULL,
+        routing_key BLOB
+      );
+      CREATE UNIQUE INDEX wal_stream_offset_uniq ON wal(stream_id, offset);
+
+      CREATE TABLE producer_state (
+        stream_id INTEGER NOT NULL,
+        producer_id TEXT NOT NULL,
+        epoch INTEGER NOT NULL,
+        last_seq INTEGER NOT NULL,
+        updated_at_ms INTEGER NOT NULL,
+        PRIMARY KEY (stream_id, producer_id)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE stream_purges (
+        stream_id INTEGER PRIMARY KEY,
+        requested_at_ms INTEGER NOT NULL
+      );
+    `,
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -1,0 +1,103 @@
+// Rows of the `streams` table: one per stream incarnation (spec 02 §2.3).
+import type { Database } from "bun:sqlite";
+
+/** bit0: deleted by the user or by expiry (a tombstone, or soft-deleted while forks hold it). */
+export const FLAG_DELETED = 1;
+/** bit1: internal WAL-only stream (hidden from listing, never segmented). */
+export const FLAG_TOUCH = 2;
+
+export interface StreamRow {
+  id: number;
+  stream: string;
+  created_at_ms: number;
+  updated_at_ms: number;
+  content_type: string;
+  profile: string | null;
+  stream_seq: string | null;
+  closed: number;
+  closed_producer_id: string | null;
+  closed_producer_epoch: number | null;
+  closed_producer_seq: number | null;
+  ttl_seconds: number | null;
+  expires_at_ms: number | null;
+  epoch: number;
+  next_offset: number;
+  sealed_through: number;
+  uploaded_through: number;
+  uploaded_segment_count: number;
+  pending_rows: number;
+  pending_bytes: number;
+  logical_size_bytes: number;
+  wal_rows: number;
+  wal_bytes: number;
+  last_append_ms: number;
+  last_segment_cut_ms: number;
+  segment_in_progress: number;
+  stream_flags: number;
+  fork_source_id: number | null;
+  fork_base_offset: number;
+  fork_offset: number | null;
+  fork_sub_offset: number;
+  fork_refcount: number;
+}
+
+export type NewStreamRow = Omit<StreamRow, "id">;
+
+const COLUMNS: readonly (keyof NewStreamRow)[] = [
+  "stream", "created_at_ms", "updated_at_ms", "content_type", "profile", "stream_seq", "closed",
+  "closed_producer_id", "closed_producer_epoch", "closed_producer_seq", "ttl_seconds",
+  "expires_at_ms", "epoch", "next_offset", "sealed_through", "uploaded_through",
+  "uploaded_segment_count", "pending_rows", "pending_bytes", "logical_size_bytes", "wal_rows",
+  "wal_bytes", "last_append_ms", "last_segment_cut_ms", "segment_in_progress", "stream_flags",
+  "fork_source_id", "fork_base_offset", "fork_offset", "fork_sub_offset", "fork_refcount",
+];
+
+const INSERT_SQL = `INSERT INTO streams (${COLUMNS.join(", ")}) VALUES (${COLUMNS.map(() => "?").join(", ")})`;
+const UPDATE_SQL = `UPDATE streams SET ${COLUMNS.map((c) => `${c} = ?`).join(", ")} WHERE id = ?`;
+
+type Binding = string | number | null;
+
+function values(row: NewStreamRow): Binding[] {
+  return COLUMNS.map((c) => row[c] as Binding);
+}
+
+export function getStreamByName(db: Database, name: string): StreamRow | null {
+  return db.query<StreamRow, [string]>("SELECT * FROM streams WHERE stream = ?").get(name);
+}
+
+export function getStreamById(db: Database, id: number): StreamRow | null {
+  return db.query<StreamRow, [number]>("SELECT * FROM streams WHERE id = ?").get(id);
+}
+
+export function insertStream(db: Database, row: NewStreamRow): StreamRow {
+  const result = db.query<never, Binding[]>(INSERT_SQL).run(...values(row));
+  return { ...row, id: Number(result.lastInsertRowid) };
+}
+
+export function updateStream(db: Database, row: StreamRow): void {
+  db.query<never, Binding[]>(UPDATE_SQL).run(...values(row), row.id);
+}
+
+export function deleteStreamRow(db: Database, id: number): void {
+  db.query<never, [number]>("DELETE FROM streams WHERE id = ?").run(id);
+}
+
+/** Not-deleted, non-internal streams with names after `afterName`, in name order. */
+export function listStreamRowsAfter(db: Database, afterName: string, limit: number): StreamRow[] {
+  return db
+    .query<StreamRow, [string, number]>(
+      `SELECT * FROM streams WHERE stream > ? AND (stream_flags & ${FLAG_DELETED | FLAG_TOUCH}) = 0
+       ORDER BY stream LIMIT ?`,
+    )
+    .all(afterName, limit);
+}
+
+/** Streams whose stored expiry has passed, oldest first (the sweeper re-checks each). */
+export function listExpiryCandidates(db: Database, nowMs: number, limit: number): StreamRow[] {
+  return db
+    .query<StreamRow, [number, number]>(
+      `SELECT * FROM streams WHERE expires_at_ms IS NOT NULL AND expires_at_ms <= ?
+       AND (stream_flags & ${FLAG_DELETED}) = 0 ORDER BY expires_at_ms LIMIT ?`,
+    )
+    .all(nowMs, limit);
+}
