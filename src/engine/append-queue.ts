@@ -101,6 +101,8 @@ export class AppendQueue {
   private running = false;
   private closed = false;
   private drainWaiters: Array<() => void> = [];
+  /** Totals since start, for /metrics and benchmarks. */
+  readonly stats = { batches: 0, commands: 0, bytes: 0, commitMs: 0, failedBatches: 0 };
 
   constructor(
     private readonly db: Database,
@@ -201,6 +203,7 @@ export class AppendQueue {
         return b;
       });
     } catch (error) {
+      this.stats.failedBatches += 1;
       this.hooks.onBatchError?.(error);
       for (const item of pending) item.reject(error);
       return;
@@ -210,8 +213,13 @@ export class AppendQueue {
       bytes += pending[i]!.command.bytes;
       pending[i]!.resolve(results[i]);
     }
+    const durationMs = performance.now() - started;
+    this.stats.batches += 1;
+    this.stats.commands += pending.length;
+    this.stats.bytes += bytes;
+    this.stats.commitMs += durationMs;
     batch.runEffects();
-    this.hooks.afterCommit?.({ commands: pending.length, bytes, durationMs: performance.now() - started });
+    this.hooks.afterCommit?.({ commands: pending.length, bytes, durationMs });
   }
 
   /** SQLITE_BUSY means another process holds the write lock; retry with backoff, bounded. */

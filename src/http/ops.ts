@@ -15,6 +15,7 @@ export function metricsHandler(deps: HttpDeps) {
       {
         uptime_ms: Date.now() - startedAt,
         ingest_queue: queue,
+        ingest: deps.engine.queue.stats,
         live_waiters: deps.engine.notifier.waiterCount,
         memory: process.memoryUsage(),
       },
