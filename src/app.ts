@@ -1,4 +1,4 @@
-// Composition root: storage, engine and routes wired together. Wiring only.
+// Composition root: storage, writer, engine and routes wired together. Wiring only.
 import type { Hono } from "hono";
 import type { Logger } from "pino";
 import type { Config } from "./config.ts";
@@ -15,7 +15,7 @@ export interface App {
   close(): Promise<void>;
 }
 
-export function createApp(config: Config, log: Logger): App {
+export async function createApp(config: Config, log: Logger): Promise<App> {
   const db = openDatabase(config.dbPath, { cacheBytes: config.sqlite.cacheBytes });
   const engine = new Engine(db, config, log);
   let closing = false;

@@ -43,6 +43,7 @@ const envSchema = z.object({
   DS_TTL_RENEWAL_FLUSH_MS: int(0, 1000),
   DS_STREAM_NAME_MAX_BYTES: int(1, 1024),
   DS_SQLITE_CACHE_MB: int(0, 0),
+  DS_STREAM_CACHE_ENTRIES: int(1, 100_000),
 });
 
 export type EnvInput = z.input<typeof envSchema>;
@@ -70,6 +71,7 @@ export interface Config {
   live: { longPollDefaultMs: number; longPollMaxMs: number; sseKeepAliveMs: number; sseMaxConnectionMs: number };
   housekeeping: { expirySweepMs: number; expirySweepLimit: number; purgeChunkRows: number; renewalFlushMs: number };
   sqlite: { cacheBytes: number };
+  engine: { streamCacheEntries: number };
 }
 
 export const API_KEY_MIN_LENGTH = 10;
@@ -194,5 +196,6 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
       renewalFlushMs: e.DS_TTL_RENEWAL_FLUSH_MS,
     },
     sqlite: { cacheBytes: e.DS_SQLITE_CACHE_MB * MiB },
+    engine: { streamCacheEntries: e.DS_STREAM_CACHE_ENTRIES },
   };
 }

@@ -4,11 +4,11 @@ import { ConfigError, loadConfig, unknownEnvNames, type Config } from "./config.
 import { finalizeResponse } from "./http/routes.ts";
 import { createLogger } from "./log.ts";
 
-function startServer(config: Config): void {
+async function startServer(config: Config): Promise<void> {
   const log = createLogger(config.logLevel);
   const unknown = unknownEnvNames(process.env);
   if (unknown.length > 0) log.warn({ names: unknown }, "unknown DS_* environment variables");
-  const app = createApp(config, log);
+  const app = await createApp(config, log);
   const server = Bun.serve({
     hostname: config.host,
     port: config.port,
@@ -47,7 +47,7 @@ function startServer(config: Config): void {
 }
 
 try {
-  startServer(loadConfig(process.argv.slice(2), process.env));
+  await startServer(loadConfig(process.argv.slice(2), process.env));
 } catch (error) {
   if (error instanceof ConfigError) {
     console.error(`configuration error: ${error.message}`);

@@ -1,20 +1,12 @@
 // The append command: one POST, checked and written inside a group-commit transaction.
-import type { WriteCommand } from "./append-queue.ts";
 import { decideAppend, type AppendOutcome, type AppendRequest } from "./append-checks.ts";
-import type { EngineContext } from "./context.ts";
 import { renewedExpiry } from "./expiry.ts";
 import { classifyStream } from "./stream-status.ts";
 import type { WriteBatch } from "./write-batch.ts";
 
-export function appendCommand(req: AppendRequest, ctx: EngineContext): WriteCommand<AppendOutcome> {
-  let bytes = 0;
-  for (const record of req.records) bytes += record.byteLength;
-  return { bytes, execute: (batch) => executeAppend(batch, req, ctx) };
-}
-
-function executeAppend(batch: WriteBatch, req: AppendRequest, ctx: EngineContext): AppendOutcome {
+export function executeAppend(batch: WriteBatch, req: AppendRequest): AppendOutcome {
   const row = batch.stream(req.name);
-  const status = classifyStream(row, batch.nowMs, ctx.access);
+  const status = classifyStream(row, batch.nowMs);
   if (status === "soft_deleted") return { kind: "soft_deleted" };
   if (!row || status !== "live") return { kind: "not_found" };
 
@@ -44,8 +36,7 @@ function executeAppend(batch: WriteBatch, req: AppendRequest, ctx: EngineContext
     row.closed_producer_seq = req.producer?.seq ?? null;
   }
   batch.touched(row);
-  const id = row.id;
-  batch.afterCommit(() => ctx.notifier.notify(id));
+  batch.notify(row.id);
   return {
     kind: "ok",
     tailSeq: row.next_offset - 1,

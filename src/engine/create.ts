@@ -1,9 +1,7 @@
 // The create command (PUT): idempotent create, re-create over a deleted or expired name,
 // and forks (spec 01 §7 and §12).
 import type { NewStreamRow, StreamRow } from "../storage/sqlite/streams.ts";
-import type { WriteCommand } from "./append-queue.ts";
 import { DEFAULT_CONTENT_TYPE, isJsonType } from "./content-types.ts";
-import type { EngineContext } from "./context.ts";
 import { expireStream } from "./delete.ts";
 import { Reader } from "./reader.ts";
 import { classifyStream, isDeleted } from "./stream-status.ts";
@@ -39,18 +37,12 @@ export type CreateOutcome =
   | { kind: "fork_content_type_mismatch" }
   | { kind: "fork_position_invalid"; message: string };
 
-export function createCommand(req: CreateRequest, ctx: EngineContext): WriteCommand<CreateOutcome> {
-  let bytes = 0;
-  for (const record of req.records) bytes += record.byteLength;
-  return { bytes, execute: (batch) => executeCreate(batch, req, ctx) };
-}
-
-function executeCreate(batch: WriteBatch, req: CreateRequest, ctx: EngineContext): CreateOutcome {
+export function executeCreate(batch: WriteBatch, req: CreateRequest): CreateOutcome {
   let existing = batch.stream(req.name);
   if (existing) {
-    const status = classifyStream(existing, batch.nowMs, ctx.access);
+    const status = classifyStream(existing, batch.nowMs);
     if (status === "expired") {
-      expireStream(batch, existing, ctx);
+      expireStream(batch, existing);
       if (isDeleted(existing) && existing.fork_refcount > 0) return { kind: "soft_deleted" };
     }
     if (status === "soft_deleted") return { kind: "soft_deleted" };
@@ -61,19 +53,19 @@ function executeCreate(batch: WriteBatch, req: CreateRequest, ctx: EngineContext
     batch.removeStream(existing);
     existing = null;
   }
-  return req.fork ? createFork(batch, req, req.fork, ctx) : createPlain(batch, req, ctx);
+  return req.fork ? createFork(batch, req, req.fork) : createPlain(batch, req);
 }
 
-function createPlain(batch: WriteBatch, req: CreateRequest, ctx: EngineContext): CreateOutcome {
+function createPlain(batch: WriteBatch, req: CreateRequest): CreateOutcome {
   const row = batch.createStream(
     newRow(req.name, req.contentType ?? DEFAULT_CONTENT_TYPE, batch.nowMs, req.ttlSeconds, req.expiresAtMs),
   );
-  return finishCreate(batch, row, req, ctx);
+  return finishCreate(batch, row, req);
 }
 
-function createFork(batch: WriteBatch, req: CreateRequest, fork: ForkRequest, ctx: EngineContext): CreateOutcome {
+function createFork(batch: WriteBatch, req: CreateRequest, fork: ForkRequest): CreateOutcome {
   const source = batch.stream(fork.sourceName);
-  const status = classifyStream(source, batch.nowMs, ctx.access);
+  const status = classifyStream(source, batch.nowMs);
   if (status === "soft_deleted") return { kind: "fork_source_soft_deleted" };
   if (!source || status !== "live") return { kind: "fork_source_not_found" };
   if (source.content_type !== (req.contentType ?? source.content_type) || source.content_type !== req.recordsContentType) {
@@ -121,10 +113,10 @@ function createFork(batch: WriteBatch, req: CreateRequest, fork: ForkRequest, ct
   }
   source.fork_refcount += 1;
   batch.touched(source);
-  return finishCreate(batch, row, req, ctx);
+  return finishCreate(batch, row, req);
 }
 
-function finishCreate(batch: WriteBatch, row: StreamRow, req: CreateRequest, ctx: EngineContext): CreateOutcome {
+function finishCreate(batch: WriteBatch, row: StreamRow, req: CreateRequest): CreateOutcome {
   if (req.records.length > 0) {
     const tsMs = Math.max(batch.nowMs, row.last_append_ms + 1);
     for (const record of req.records) batch.appendRecord(row, tsMs, record, null);
@@ -132,8 +124,7 @@ function finishCreate(batch: WriteBatch, row: StreamRow, req: CreateRequest, ctx
   }
   if (req.close) row.closed = 1;
   batch.touched(row);
-  const id = row.id;
-  batch.afterCommit(() => ctx.notifier.notify(id));
+  batch.notify(row.id);
   return { kind: "created", row };
 }
 

@@ -13,99 +13,78 @@ import { deleteProducerStates } from "../storage/sqlite/producers.ts";
 import { finishPurge, nextPurge, schedulePurge } from "../storage/sqlite/purges.ts";
 import { FLAG_DELETED, type StreamRow } from "../storage/sqlite/streams.ts";
 import { deleteWalChunk } from "../storage/sqlite/wal.ts";
-import type { WriteCommand } from "./append-queue.ts";
-import type { EngineContext } from "./context.ts";
 import { classifyStream, isDeleted } from "./stream-status.ts";
 import type { WriteBatch } from "./write-batch.ts";
 
 export type DeleteOutcome = { kind: "deleted" } | { kind: "not_found" } | { kind: "soft_deleted" };
 
-export function deleteCommand(name: string, ctx: EngineContext): WriteCommand<DeleteOutcome> {
-  return {
-    bytes: 0,
-    execute(batch) {
-      const row = batch.stream(name);
-      const status = classifyStream(row, batch.nowMs, ctx.access);
-      if (status === "soft_deleted") return { kind: "soft_deleted" };
-      if (!row || status === "absent") return { kind: "not_found" };
-      if (status === "expired") {
-        expireStream(batch, row, ctx);
-        return { kind: "not_found" };
-      }
-      if (row.fork_refcount > 0) markDeleted(batch, row, ctx);
-      else releaseStream(batch, row, ctx);
-      return { kind: "deleted" };
-    },
-  };
+export function executeDelete(batch: WriteBatch, name: string): DeleteOutcome {
+  const row = batch.stream(name);
+  const status = classifyStream(row, batch.nowMs);
+  if (status === "soft_deleted") return { kind: "soft_deleted" };
+  if (!row || status === "absent") return { kind: "not_found" };
+  if (status === "expired") {
+    expireStream(batch, row);
+    return { kind: "not_found" };
+  }
+  if (row.fork_refcount > 0) markDeleted(batch, row);
+  else releaseStream(batch, row);
+  return { kind: "deleted" };
 }
 
 /** An expired stream is deleted; while forks hold it, it stays readable to them only. */
-export function expireStream(batch: WriteBatch, row: StreamRow, ctx: EngineContext): void {
+export function expireStream(batch: WriteBatch, row: StreamRow): void {
   if (isDeleted(row)) return;
-  if (row.fork_refcount > 0) markDeleted(batch, row, ctx);
-  else releaseStream(batch, row, ctx);
+  if (row.fork_refcount > 0) markDeleted(batch, row);
+  else releaseStream(batch, row);
 }
 
-function markDeleted(batch: WriteBatch, row: StreamRow, ctx: EngineContext): void {
+function markDeleted(batch: WriteBatch, row: StreamRow): void {
   row.stream_flags |= FLAG_DELETED;
   batch.touched(row);
-  const id = row.id;
-  batch.afterCommit(() => {
-    ctx.access.forget(id);
-    ctx.notifier.notify(id);
-  });
+  batch.notify(row.id);
 }
 
 /** Nothing reads this incarnation any more: purge its records and release its source. */
-function releaseStream(batch: WriteBatch, row: StreamRow, ctx: EngineContext): void {
-  markDeleted(batch, row, ctx);
+function releaseStream(batch: WriteBatch, row: StreamRow): void {
+  markDeleted(batch, row);
   schedulePurge(batch.db, row.id, batch.nowMs);
-  batch.afterCommit(ctx.onPurgeScheduled);
+  batch.markPurgeScheduled();
   if (row.fork_source_id === null) return;
   const source = batch.streamById(row.fork_source_id);
   if (!source) return;
   source.fork_refcount = Math.max(0, source.fork_refcount - 1);
   batch.touched(source);
-  if (isDeleted(source) && source.fork_refcount === 0) releaseStream(batch, source, ctx);
+  if (isDeleted(source) && source.fork_refcount === 0) releaseStream(batch, source);
 }
 
-/** Expires streams whose deadline has passed (the sweeper; lazy checks cover the rest). */
-export function expireCommand(names: string[], ctx: EngineContext): WriteCommand<number> {
-  return {
-    bytes: 0,
-    execute(batch) {
-      let expired = 0;
-      for (const name of names) {
-        const row = batch.stream(name);
-        if (row && classifyStream(row, batch.nowMs, ctx.access) === "expired") {
-          expireStream(batch, row, ctx);
-          expired += 1;
-        }
-      }
-      return expired;
-    },
-  };
+/** Expires the named streams whose deadline has passed; returns how many. */
+export function executeExpire(batch: WriteBatch, names: string[]): number {
+  let expired = 0;
+  for (const name of names) {
+    const row = batch.stream(name);
+    if (row && classifyStream(row, batch.nowMs) === "expired") {
+      expireStream(batch, row);
+      expired += 1;
+    }
+  }
+  return expired;
 }
 
-/** Deletes one chunk of a purged incarnation's records; returns false when nothing is left. */
-export function purgeChunkCommand(chunkRows: number): WriteCommand<boolean> {
-  return {
-    bytes: 0,
-    execute(batch) {
-      const streamId = nextPurge(batch.db);
-      if (streamId === null) return false;
-      const deleted = deleteWalChunk(batch.db, streamId, chunkRows);
-      if (deleted < chunkRows) {
-        deleteProducerStates(batch.db, streamId);
-        finishPurge(batch.db, streamId);
-      }
-      return true;
-    },
-  };
+/** Deletes one chunk of a purged incarnation's records; false when no purge work is left. */
+export function executePurgeChunk(batch: WriteBatch, chunkRows: number): boolean {
+  const streamId = nextPurge(batch.db);
+  if (streamId === null) return false;
+  const deleted = deleteWalChunk(batch.db, streamId, chunkRows);
+  if (deleted < chunkRows) {
+    deleteProducerStates(batch.db, streamId);
+    finishPurge(batch.db, streamId);
+  }
+  return true;
 }
 
 /** Folds TTL renewals recorded by reads into their rows (runs first in every batch). */
-export function applyRenewals(batch: WriteBatch, renewals: Map<number, number>): void {
+export function applyRenewals(batch: WriteBatch, renewals: ReadonlyArray<readonly [number, number]>): void {
   for (const [id, accessedMs] of renewals) {
     const row = batch.streamById(id);
     if (!row || row.ttl_seconds === null || isDeleted(row)) continue;

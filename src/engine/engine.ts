@@ -1,20 +1,20 @@
-// The engine's front door for the HTTP layer: lookups and reads run directly on SQLite,
-// state changes go through the single writer. No Hono types here.
+// The engine's front door for the HTTP layer: lookups and reads run on the serving
+// connection, state changes go through the queue to the single writer. No Hono types here.
 import type { Database } from "bun:sqlite";
 import type { Logger } from "pino";
 import type { Config } from "../config.ts";
-import { getStreamById, getStreamByName, listStreamRowsAfter, type StreamRow } from "../storage/sqlite/streams.ts";
-import { appendCommand } from "./append.ts";
+import { listStreamRowsAfter, type StreamRow } from "../storage/sqlite/streams.ts";
 import type { AppendOutcome, AppendRequest } from "./append-checks.ts";
-import { AppendQueue } from "./append-queue.ts";
-import type { EngineContext } from "./context.ts";
-import { createCommand, type CreateOutcome, type CreateRequest } from "./create.ts";
-import { applyRenewals, deleteCommand, type DeleteOutcome } from "./delete.ts";
+import type { CreateOutcome, CreateRequest } from "./create.ts";
+import type { DeleteOutcome } from "./delete.ts";
 import { AccessTracker } from "./expiry.ts";
 import { Housekeeping } from "./housekeeping.ts";
 import { Notifier, type WaitResult } from "./notifier.ts";
 import { Reader, type ReadResult } from "./reader.ts";
-import { classifyStream, type StreamStatus } from "./stream-status.ts";
+import { StreamCache } from "./stream-cache.ts";
+import { classifyStream, type ExpiryOf, type StreamStatus } from "./stream-status.ts";
+import type { BatchEffects } from "./write-batch.ts";
+import { WriteQueue } from "./write-queue.ts";
 
 export interface StreamLookup {
   row: StreamRow | null;
@@ -24,40 +24,44 @@ export interface StreamLookup {
 export class Engine {
   readonly notifier = new Notifier();
   readonly access = new AccessTracker();
-  readonly queue: AppendQueue;
+  readonly streams: StreamCache;
+  readonly queue: WriteQueue;
   private readonly reader: Reader;
   private readonly housekeeping: Housekeeping;
-  private readonly ctx: EngineContext;
+  private readonly expiryOf: ExpiryOf = (row) => this.access.effectiveExpiresAt(row);
 
   constructor(
     readonly db: Database,
     private readonly config: Config,
     log: Logger,
   ) {
-    this.ctx = {
-      notifier: this.notifier,
-      access: this.access,
-      onPurgeScheduled: () => this.housekeeping.kickPurger(),
-    };
-    this.queue = new AppendQueue(
+    this.streams = new StreamCache(db, config.engine.streamCacheEntries);
+    this.queue = new WriteQueue(
       db,
+      this.streams,
       {
-        flushDelayMs: config.ingest.flushDelayMs,
+        lingerMs: config.ingest.flushDelayMs,
         maxBatchRequests: config.ingest.maxBatchRequests,
         maxBatchBytes: config.ingest.maxBatchBytes,
         maxQueueRequests: config.ingest.maxQueueRequests,
         maxQueueBytes: config.ingest.maxQueueBytes,
         busyRetryMs: config.ingest.busyRetryMs,
+        requestTimeoutMs: config.ingest.appendTimeoutMs,
       },
       {
-        beforeCommands: (batch) => {
-          if (this.access.size > 0) applyRenewals(batch, this.access.drain());
-        },
-        onBatchError: (error) => log.error({ err: error }, "ingest transaction failed"),
+        takeRenewals: () => (this.access.size === 0 ? null : [...this.access.drain()]),
+        onCommitted: (effects) => this.onCommitted(effects),
+        onBatchFailed: (message) => log.error({ message }, "write batch failed"),
       },
     );
-    this.reader = new Reader(db, (id) => getStreamById(db, id));
-    this.housekeeping = new Housekeeping(db, this.queue, this.ctx, config.housekeeping, log);
+    this.reader = new Reader(db, (id) => this.streams.byStreamId(id));
+    this.housekeeping = new Housekeeping(db, this.queue, this.expiryOf, config.housekeeping, log);
+  }
+
+  private onCommitted(effects: BatchEffects): void {
+    this.streams.apply(effects);
+    for (const id of effects.notify) this.notifier.notify(id);
+    if (effects.purgeScheduled) this.housekeeping.kickPurger();
   }
 
   start(): void {
@@ -65,20 +69,20 @@ export class Engine {
   }
 
   lookup(name: string, nowMs = Date.now()): StreamLookup {
-    const row = getStreamByName(this.db, name);
-    return { row, status: classifyStream(row, nowMs, this.access) };
+    const row = this.streams.byStreamName(name);
+    return { row, status: classifyStream(row, nowMs, this.expiryOf) };
   }
 
   create(req: CreateRequest): Promise<CreateOutcome> {
-    return this.queue.submit(createCommand(req, this.ctx));
+    return this.queue.submit({ op: "create", req });
   }
 
   append(req: AppendRequest): Promise<AppendOutcome> {
-    return this.queue.submit(appendCommand(req, this.ctx));
+    return this.queue.submit({ op: "append", req });
   }
 
   delete(name: string): Promise<DeleteOutcome> {
-    return this.queue.submit(deleteCommand(name, this.ctx));
+    return this.queue.submit({ op: "delete", name });
   }
 
   read(row: StreamRow, afterSeq: number, key: Uint8Array | null = null): ReadResult {
@@ -90,7 +94,7 @@ export class Engine {
     return this.reader.seekTime(row, sinceMs);
   }
 
-  /** A read renews a sliding TTL; the renewal reaches SQLite with the next transaction. */
+  /** A read renews a sliding TTL; the renewal is stored with the next batch, or soon. */
   recordRead(row: StreamRow): void {
     if (this.access.touch(row, Date.now())) this.queue.requestFlush(this.config.housekeeping.renewalFlushMs);
   }
@@ -112,7 +116,7 @@ export class Engine {
     while (out.length < limit) {
       const rows = listStreamRowsAfter(this.db, after, 256);
       for (const row of rows) {
-        if (classifyStream(row, now, this.access) !== "live") continue;
+        if (classifyStream(row, now, this.expiryOf) !== "live") continue;
         if (skipped < offset) skipped += 1;
         else if (out.length < limit) out.push(row);
       }
@@ -126,7 +130,7 @@ export class Engine {
     return this.housekeeping.sweepOnce();
   }
 
-  /** Stops background work, commits everything queued, wakes waiters, closes SQLite. */
+  /** Stops background work, commits everything queued, ends live reads, closes SQLite. */
   async close(): Promise<void> {
     this.housekeeping.stop();
     // Waiters answer from their last read during the drain below, while SQLite is still open.

@@ -3,9 +3,8 @@
 import type { Database } from "bun:sqlite";
 import type { Logger } from "pino";
 import { listExpiryCandidates } from "../storage/sqlite/streams.ts";
-import type { AppendQueue } from "./append-queue.ts";
-import type { EngineContext } from "./context.ts";
-import { expireCommand, purgeChunkCommand } from "./delete.ts";
+import type { WriteQueue } from "./write-queue.ts";
+import type { ExpiryOf } from "./stream-status.ts";
 
 export interface HousekeepingOptions {
   expirySweepMs: number;
@@ -20,8 +19,8 @@ export class Housekeeping {
 
   constructor(
     private readonly db: Database,
-    private readonly queue: AppendQueue,
-    private readonly ctx: EngineContext,
+    private readonly queue: WriteQueue,
+    private readonly expiryOf: ExpiryOf,
     private readonly options: HousekeepingOptions,
     private readonly log: Logger,
   ) {}
@@ -29,7 +28,6 @@ export class Housekeeping {
   start(): void {
     if (this.options.expirySweepMs > 0) {
       this.sweepTimer = setInterval(() => void this.sweepOnce(), this.options.expirySweepMs);
-      this.sweepTimer.unref?.();
     }
     this.kickPurger();
   }
@@ -43,11 +41,16 @@ export class Housekeeping {
   /** Expires up to `expirySweepLimit` streams whose deadline passed; returns how many. */
   async sweepOnce(): Promise<number> {
     if (this.stopped) return 0;
-    const candidates = listExpiryCandidates(this.db, Date.now(), this.options.expirySweepLimit);
-    const names = candidates.filter((row) => this.ctx.access.isExpired(row, Date.now())).map((row) => row.stream);
+    const now = Date.now();
+    const names = listExpiryCandidates(this.db, now, this.options.expirySweepLimit)
+      .filter((row) => {
+        const expiresAt = this.expiryOf(row);
+        return expiresAt !== null && now >= expiresAt;
+      })
+      .map((row) => row.stream);
     if (names.length === 0) return 0;
     try {
-      const expired = await this.queue.submitInternal(expireCommand(names, this.ctx));
+      const expired = await this.queue.submitInternal({ op: "expire", names });
       if (expired > 0) this.log.info({ expired }, "expired streams deleted");
       return expired;
     } catch (error) {
@@ -68,7 +71,7 @@ export class Housekeeping {
   private async drainPurges(): Promise<void> {
     while (!this.stopped) {
       try {
-        const more = await this.queue.submitInternal(purgeChunkCommand(this.options.purgeChunkRows));
+        const more = await this.queue.submitInternal({ op: "purge", chunkRows: this.options.purgeChunkRows });
         if (!more) return;
       } catch (error) {
         if (!this.stopped) this.log.warn({ err: error }, "stream purge failed");

@@ -1,6 +1,8 @@
 // One group-commit transaction as the commands inside it see it: stream rows are loaded
 // once, changed in memory as commands run (so requests to the same stream in one batch see
-// each other), and written back once at the end, inside the same transaction.
+// each other), and written back once at the end, inside the same transaction. The batch
+// also records what the reader side must learn after COMMIT: the rows' new state, removed
+// rows, the streams whose readers to wake, and whether purge work was queued.
 import type { Database } from "bun:sqlite";
 import { getProducerState, putProducerState, type ProducerState } from "../storage/sqlite/producers.ts";
 import {
@@ -8,29 +10,58 @@ import {
   getStreamById,
   getStreamByName,
   insertStream,
-  updateStream,
+  updateStreamChanges,
   type NewStreamRow,
   type StreamRow,
 } from "../storage/sqlite/streams.ts";
 import { insertWalRecord } from "../storage/sqlite/wal.ts";
 
+export interface BatchEffects {
+  /** Post-commit state of every row the batch changed. */
+  rows: StreamRow[];
+  /** Rows deleted outright (their names are free). */
+  removed: Array<{ id: number; name: string }>;
+  /** Streams whose live readers should re-check. */
+  notify: number[];
+  /** Purge work was queued: the purger should run. */
+  purgeScheduled: boolean;
+}
+
+/** Where a batch finds rows as last committed (the engine's stream cache). */
+export interface CommittedRows {
+  byStreamName(name: string): StreamRow | null;
+  byStreamId(id: number): StreamRow | null;
+}
+
+/** Rows straight from SQLite, for batches run without a cache (tests, tools). */
+export function committedRowsFrom(db: Database): CommittedRows {
+  return { byStreamName: (name) => getStreamByName(db, name), byStreamId: (id) => getStreamById(db, id) };
+}
+
 export class WriteBatch {
   private readonly byName = new Map<string, StreamRow | null>();
   private readonly byId = new Map<number, StreamRow | null>();
+  /** Each working row's state when the batch loaded (or created) it, for the diff write. */
+  private readonly loaded = new Map<StreamRow, StreamRow>();
   private readonly dirty = new Set<StreamRow>();
+  private readonly changed = new Set<StreamRow>();
+  private readonly removed: Array<{ id: number; name: string }> = [];
+  private readonly notifyIds = new Set<number>();
+  private purgeScheduled = false;
   private readonly producers = new Map<string, ProducerState | null>();
-  private readonly effects: Array<() => void> = [];
 
   constructor(
     readonly db: Database,
     readonly nowMs: number,
+    private readonly committed: CommittedRows,
   ) {}
 
   stream(name: string): StreamRow | null {
     let row = this.byName.get(name);
     if (row === undefined) {
-      row = getStreamByName(this.db, name);
-      this.remember(name, row);
+      row = this.working(this.committed.byStreamName(name));
+      this.byName.set(name, row);
+      if (row) this.byId.set(row.id, row);
     }
     return row;
   }
@@ -38,27 +69,37 @@ export class WriteBatch {
   streamById(id: number): StreamRow | null {
     let row = this.byId.get(id);
     if (row === undefined) {
-      row = getStreamById(this.db, id);
-      if (row) this.remember(row.stream, row);
-      else this.byId.set(id, null);
+      row = this.working(this.committed.byStreamId(id));
+      this.byId.set(id, row);
+      if (row) this.byName.set(row.stream, row);
     }
     return row;
   }
 
-  private remember(name: string, row: StreamRow | null): void {
-    this.byName.set(name, row);
-    if (row) this.byId.set(row.id, row);
+  /**
+   * A private copy to change: the committed object (shared with readers) stays as it was
+   * until COMMIT succeeds, so a failed batch leaves no trace in memory either.
+   */
+  private working(committed: StreamRow | null): StreamRow | null {
+    if (!committed) return null;
+    const row = { ...committed };
+    this.loaded.set(row, committed);
+    return row;
   }
 
   /** The row was changed in memory; it is written back before COMMIT. */
   touched(row: StreamRow): void {
     row.updated_at_ms = this.nowMs;
     this.dirty.add(row);
+    this.changed.add(row);
   }
 
   createStream(fields: NewStreamRow): StreamRow {
     const row = insertStream(this.db, fields);
-    this.remember(row.stream, row);
+    this.byName.set(row.stream, row);
+    this.byId.set(row.id, row);
+    this.loaded.set(row, { ...row });
+    this.changed.add(row);
     return row;
   }
 
@@ -66,6 +107,8 @@ export class WriteBatch {
   removeStream(row: StreamRow): void {
     deleteStreamRow(this.db, row.id);
     this.dirty.delete(row);
+    this.changed.delete(row);
+    this.removed.push({ id: row.id, name: row.stream });
     this.byName.set(row.stream, null);
     this.byId.set(row.id, null);
   }
@@ -97,18 +140,27 @@ export class WriteBatch {
     putProducerState(this.db, row.id, producerId, state, this.nowMs);
   }
 
-  /** Runs `effect` after COMMIT succeeds (wake-ups, metrics); never when the batch fails. */
-  afterCommit(effect: () => void): void {
-    this.effects.push(effect);
+  /** Wake the stream's live readers after COMMIT. */
+  notify(streamId: number): void {
+    this.notifyIds.add(streamId);
+  }
+
+  markPurgeScheduled(): void {
+    this.purgeScheduled = true;
   }
 
   /** Writes every changed row; called last inside the transaction. */
   flushRows(): void {
-    for (const row of this.dirty) updateStream(this.db, row);
+    for (const row of this.dirty) updateStreamChanges(this.db, row, this.loaded.get(row)!);
     this.dirty.clear();
   }
 
-  runEffects(): void {
-    for (const effect of this.effects) effect();
+  effects(): BatchEffects {
+    return {
+      rows: [...this.changed],
+      removed: this.removed,
+      notify: [...this.notifyIds],
+      purgeScheduled: this.purgeScheduled,
+    };
   }
 }

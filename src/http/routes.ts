@@ -1,23 +1,16 @@
-// The HTTP surface: the only place URL prefixes are written. Middleware order matters:
-// base headers wrap everything (errors included), then shutdown refusal, then routes.
+// The HTTP surface: the only place URL prefixes are written.
 import { Hono } from "hono";
 import type { HttpDeps } from "./env.ts";
 import { DsError, errorResponse } from "./errors.ts";
-import { applyBaseHeaders, baseHeaders, preflightResponse } from "./middleware/base-headers.ts";
-import { requestLog } from "./middleware/request-log.ts";
+import { applyBaseHeaders } from "./middleware/base-headers.ts";
+import { envelope } from "./middleware/envelope.ts";
 import { healthHandler, metricsHandler } from "./ops.ts";
 import { streamHandler } from "./stream-routes.ts";
 import { listStreamsHandler } from "./streams.ts";
 
 export function buildRoutes(deps: HttpDeps): Hono {
   const app = new Hono();
-  app.use("*", baseHeaders);
-  app.use("*", requestLog(deps.log));
-  app.use("*", async (c, next) => {
-    if (deps.isClosing()) throw new DsError(503, "unavailable", "server shutting down", { "retry-after": "5" });
-    if (c.req.method === "OPTIONS") return preflightResponse();
-    await next();
-  });
+  app.use("*", envelope(deps.log, deps.isClosing));
 
   app.all("/health", healthHandler());
   app.all("/metrics", metricsHandler(deps));
@@ -35,6 +28,6 @@ export function buildRoutes(deps: HttpDeps): Hono {
 
 /** For responses produced outside Hono (e.g. Bun's own error path). */
 export function finalizeResponse(res: Response): Response {
-  applyBaseHeaders(res.headers);
+  applyBaseHeaders(res.headers, false);
   return res;
 }

@@ -23,6 +23,16 @@ const MULTI_SUFFIXES: readonly string[][] = [
   ["touch", "wait"],
 ];
 
+/** The still-encoded path and the query of an absolute request URL, without `new URL`. */
+export function splitUrl(url: string): { path: string; query: string } {
+  const start = url.indexOf("/", url.indexOf("://") + 3);
+  if (start < 0) return { path: "/", query: "" };
+  const q = url.indexOf("?", start);
+  const hash = url.indexOf("#", start);
+  const end = hash < 0 ? url.length : hash;
+  return q < 0 || q > end ? { path: url.slice(start, end), query: "" } : { path: url.slice(start, q), query: url.slice(q + 1, end) };
+}
+
 function decode(part: string, what: string): string {
   try {
     return decodeURIComponent(part);

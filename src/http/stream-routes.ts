@@ -4,14 +4,14 @@ import type { HttpDeps } from "./env.ts";
 import { DsError, notFound } from "./errors.ts";
 import { ALLOW_METHODS } from "./middleware/base-headers.ts";
 import { handleGet, handleHead } from "./stream-read.ts";
-import { parseStreamPath, STREAM_PREFIX } from "./stream-path.ts";
+import { parseStreamPath, splitUrl, STREAM_PREFIX } from "./stream-path.ts";
 import { handleDelete, handlePost, handlePut } from "./stream-write.ts";
 
 export function streamHandler(deps: HttpDeps) {
   return async (c: Context): Promise<Response> => {
     const req = c.req.raw;
-    const url = new URL(req.url);
-    const target = parseStreamPath(url.pathname.slice(STREAM_PREFIX.length), deps.config.http.streamNameMaxBytes);
+    const { path, query } = splitUrl(req.url);
+    const target = parseStreamPath(path.slice(STREAM_PREFIX.length), deps.config.http.streamNameMaxBytes);
     if (target.sub.kind === "named") throw notFound(`unknown stream sub-resource ${target.sub.name}`);
     const pathKey = target.sub.kind === "pk" ? target.sub.key : null;
     if (pathKey !== null && req.method !== "GET" && req.method !== "HEAD") {
@@ -19,7 +19,7 @@ export function streamHandler(deps: HttpDeps) {
     }
     switch (req.method) {
       case "GET":
-        return handleGet(req, url.searchParams, target.name, pathKey, deps);
+        return handleGet(req, new URLSearchParams(query), target.name, pathKey, deps);
       case "HEAD":
         return handleHead(target.name, deps);
       case "PUT":

@@ -49,7 +49,6 @@ export async function handlePut(req: Request, name: string, deps: HttpDeps): Pro
       records: prepared.records,
       fork,
     }),
-    deps,
   );
   return createResponse(outcome, req, deps);
 }
@@ -139,7 +138,6 @@ export async function handlePost(req: Request, name: string, deps: HttpDeps): Pr
       streamSeq,
       timestampMs,
     }),
-    deps,
   );
   return appendResponse(outcome, records.length > 0);
 }
@@ -188,7 +186,7 @@ function appendResponse(outcome: AppendOutcome, hadRecords: boolean): Response {
 }
 
 export async function handleDelete(name: string, deps: HttpDeps): Promise<Response> {
-  const outcome = await awaitWrite(deps.engine.delete(name), deps);
+  const outcome = await awaitWrite(deps.engine.delete(name));
   switch (outcome.kind) {
     case "deleted":
       return new Response(null, { status: 204 });

@@ -45,7 +45,6 @@ export const MIGRATIONS: readonly Migration[] = [
         fork_refcount INTEGER NOT NULL DEFAULT 0
       );
       CREATE INDEX streams_expires_idx ON streams(expires_at_ms) WHERE expires_at_ms IS NOT NULL;
-      CREATE INDEX streams_pending_bytes_idx ON streams(pending_bytes);
 
       CREATE TABLE wal (
         id INTEGER PRIMARY KEY,

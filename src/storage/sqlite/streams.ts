@@ -78,6 +78,18 @@ export function updateStream(db: Database, row: StreamRow): void {
   db.query<never, Binding[]>(UPDATE_SQL).run(...values(row), row.id);
 }
 
+/**
+ * Writes only the columns that differ from `before` (the row as loaded). An append changes
+ * a handful of counters; rewriting every column would also rewrite index entries.
+ */
+export function updateStreamChanges(db: Database, row: StreamRow, before: StreamRow): void {
+  const changed: (keyof NewStreamRow)[] = [];
+  for (const column of COLUMNS) if (row[column] !== before[column]) changed.push(column);
+  if (changed.length === 0) return;
+  const sql = `UPDATE streams SET ${changed.map((c) => `${c} = ?`).join(", ")} WHERE id = ?`;
+  db.query<never, Binding[]>(sql).run(...changed.map((c) => row[c] as Binding), row.id);
+}
+
 export function deleteStreamRow(db: Database, id: number): void {
   db.query<never, [number]>("DELETE FROM streams WHERE id = ?").run(id);
 }

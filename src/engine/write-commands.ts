@@ -1,0 +1,96 @@
+// The writer's commands as plain data (they cross to the writer thread by postMessage),
+// and the one function that runs a whole batch of them in a transaction.
+//
+// Commit order of a batch (docs/architecture.md, "Append"):
+//   1. BEGIN
+//   2. run each command in arrival order: TTL renewals recorded by reads, then each
+//      request's checks in spec order, its WAL inserts and producer-state upserts
+//   3. write back every changed stream row
+//   4. COMMIT POINT: SQLite commits with synchronous=FULL (the WAL frame is fsynced)
+//   5. the stream cache takes the new rows, then each request is answered and readers woken
+// A crash before 4 loses the whole batch, and none of its requests was answered.
+import type { Database } from "bun:sqlite";
+import type { AppendOutcome, AppendRequest } from "./append-checks.ts";
+import { executeAppend } from "./append.ts";
+import { executeCreate, type CreateOutcome, type CreateRequest } from "./create.ts";
+import { applyRenewals, executeDelete, executeExpire, executePurgeChunk, type DeleteOutcome } from "./delete.ts";
+import { WriteBatch, type BatchEffects, type CommittedRows } from "./write-batch.ts";
+
+export type WriteCommand =
+  | { op: "append"; req: AppendRequest }
+  | { op: "create"; req: CreateRequest }
+  | { op: "delete"; name: string }
+  | { op: "expire"; names: string[] }
+  | { op: "purge"; chunkRows: number }
+  /** [stream id, last read at ms] pairs: sliding-TTL renewals recorded by reads. */
+  | { op: "renew"; renewals: Array<[number, number]> };
+
+export interface CommandResults {
+  append: AppendOutcome;
+  create: CreateOutcome;
+  delete: DeleteOutcome;
+  expire: number;
+  purge: boolean;
+  renew: null;
+}
+
+export type WriteResult = CommandResults[keyof CommandResults];
+
+export type BatchReply =
+  | ({ ok: true; results: WriteResult[]; commitMs: number } & BatchEffects)
+  | { ok: false; message: string; code: string | null };
+
+function executeCommand(batch: WriteBatch, command: WriteCommand): WriteResult {
+  switch (command.op) {
+    case "append":
+      return executeAppend(batch, command.req);
+    case "create":
+      return executeCreate(batch, command.req);
+    case "delete":
+      return executeDelete(batch, command.name);
+    case "expire":
+      return executeExpire(batch, command.names);
+    case "purge":
+      return executePurgeChunk(batch, command.chunkRows);
+    case "renew":
+      applyRenewals(batch, command.renewals);
+      return null;
+  }
+}
+
+/** Runs `commands` in one transaction; SQLITE_BUSY (another process) is retried, bounded. */
+export function executeBatch(
+  db: Database,
+  commands: readonly WriteCommand[],
+  busyRetryMs: number,
+  committed: CommittedRows,
+): BatchReply {
+  const started = performance.now();
+  const deadline = started + busyRetryMs;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const batch = new WriteBatch(db, Date.now(), committed);
+      const results: WriteResult[] = new Array(commands.length);
+      db.transaction(() => {
+        for (let i = 0; i < commands.length; i++) results[i] = executeCommand(batch, commands[i]!);
+        batch.flushRows();
+      })();
+      return { ok: true, results, commitMs: performance.now() - started, ...batch.effects() };
+    } catch (error) {
+      const code = (error as { code?: string } | null)?.code ?? null;
+      if ((code === "SQLITE_BUSY" || code === "SQLITE_BUSY_SNAPSHOT") && performance.now() < deadline) {
+        Bun.sleepSync(Math.min(200, 5 * 2 ** attempt));
+        continue;
+      }
+      return { ok: false, message: error instanceof Error ? error.message : String(error), code };
+    }
+  }
+}
+
+/** Payload bytes a command carries, for the queue's byte bounds. */
+export function commandBytes(command: WriteCommand): number {
+  if (command.op !== "append" && command.op !== "create") return 0;
+  let bytes = 0;
+  for (const record of command.req.records) bytes += record.byteLength;
+  return bytes;
+}
