@@ -100,6 +100,8 @@ const NO_DEADLINE = Number.POSITIVE_INFINITY;
 export class WriteQueue {
   private readonly queue = new Fifo<Pending>();
   private queuedBytes = 0;
+  /** Queued requests (internal work is not counted against the request bound). */
+  private queuedRequests = 0;
   private immediate = false;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private watchdog: ReturnType<typeof setInterval> | null = null;
@@ -116,15 +118,15 @@ export class WriteQueue {
   ) {}
 
   get depth(): { requests: number; bytes: number } {
-    return { requests: this.queue.length, bytes: this.queuedBytes };
+    return { requests: this.queuedRequests, bytes: this.queuedBytes };
   }
 
   /** Queues a request's command; rejects at once when the queue is full or closed. */
   submit<C extends WriteCommand>(command: C): Promise<CommandResults[C["op"]]> {
     if (this.closed) return Promise.reject(new QueueClosedError());
-    if (this.queue.length >= this.options.maxQueueRequests) return Promise.reject(new QueueFullError("requests"));
+    if (this.queuedRequests >= this.options.maxQueueRequests) return Promise.reject(new QueueFullError("requests"));
     const bytes = commandBytes(command);
-    if (this.queuedBytes + bytes > this.options.maxQueueBytes && this.queue.length > 0) {
+    if (this.queuedBytes + bytes > this.options.maxQueueBytes && this.queuedRequests > 0) {
       return Promise.reject(new QueueFullError("bytes"));
     }
     return this.enqueue(command, bytes, false) as Promise<CommandResults[C["op"]]>;
@@ -149,7 +151,10 @@ export class WriteQueue {
       if (internal) this.queue.unshift(pending);
       else this.queue.push(pending);
       this.queuedBytes += bytes;
-      if (!internal) this.armWatchdog();
+      if (!internal) {
+        this.queuedRequests += 1;
+        this.armWatchdog();
+      }
       this.schedule();
     });
   }
@@ -175,6 +180,7 @@ export class WriteQueue {
     while (this.queue.length > 0 && batch.length < this.options.maxBatchRequests && bytes < this.options.maxBatchBytes) {
       const item = this.queue.take();
       this.queuedBytes -= item.bytes;
+      if (item.deadline !== NO_DEADLINE) this.queuedRequests -= 1;
       if (item.settled) continue; // answered 408 while queued: never written
       bytes += item.bytes;
       batch.push(item);

@@ -11,7 +11,9 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 1,
     sql: `
       CREATE TABLE streams (
-        id INTEGER PRIMARY KEY,
+        -- AUTOINCREMENT: an incarnation id is never reused, so purging a deleted
+        -- incarnation's records by id can never touch a re-created stream's records.
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
         stream TEXT NOT NULL UNIQUE,
         created_at_ms INTEGER NOT NULL,
         updated_at_ms INTEGER NOT NULL,
