@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import type { HttpDeps } from "./env.ts";
 import { DsError, errorResponse } from "./errors.ts";
 import { applyBaseHeaders } from "./middleware/base-headers.ts";
+import { apiKeyAuth } from "./middleware/auth.ts";
 import { envelope } from "./middleware/envelope.ts";
 import { healthHandler, metricsHandler } from "./ops.ts";
 import { streamHandler } from "./stream-routes.ts";
@@ -10,6 +11,8 @@ import { listStreamsHandler } from "./streams.ts";
 
 export function buildRoutes(deps: HttpDeps): Hono {
   const app = new Hono();
+  const auth = deps.config.auth;
+  if (auth.strategy === "api-key") app.use("*", apiKeyAuth(auth.apiKey));
   app.use("*", envelope(deps.log, deps.isClosing));
 
   app.all("/health", healthHandler());

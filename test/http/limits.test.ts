@@ -21,7 +21,7 @@ test("a full ingest queue answers 429 with Retry-After and the queued append sti
   const second = await post(app, "q", "b");
   expect(second.status).toBe(429);
   expect(second.headers.get("retry-after")).toBe("1");
-  expect((await second.json()).error.code).toBe("overloaded");
+  expect(((await second.json()) as { error: { code: string } }).error.code).toBe("overloaded");
   expect((await first).status).toBe(204);
   expect(await (await app.request("/v1/stream/q")).text()).toBe("a");
 });
@@ -44,7 +44,7 @@ test("an append still queued at its deadline answers 408 and is never written", 
   app = await createTestApp({ DS_ROOT: root, DS_APPEND_TIMEOUT_MS: "40", DS_INGEST_FLUSH_MS: "300" });
   const res = await post(app, "late", "x");
   expect(res.status).toBe(408);
-  expect((await res.json()).error.code).toBe("append_timeout");
+  expect(((await res.json()) as { error: { code: string } }).error.code).toBe("append_timeout");
   await Bun.sleep(350);
   await app.dispose({ keepData: true });
 
@@ -59,7 +59,7 @@ test("after shutdown begins, requests answer 503 with Retry-After", async () => 
   const res = await app.request("/v1/stream/s");
   expect(res.status).toBe(503);
   expect(res.headers.get("retry-after")).toBe("5");
-  expect((await res.json()).error.code).toBe("unavailable");
+  expect(((await res.json()) as { error: { code: string } }).error.code).toBe("unavailable");
 });
 
 test("shutdown commits appends that were already queued", async () => {
