@@ -142,6 +142,12 @@ function parseAuth(flags: Flags, apiKey: string | undefined): Config["auth"] {
   return { strategy: "api-key", apiKey };
 }
 
+/** Every environment variable the server reads, with its default (undefined: none). */
+export function environmentDefaults(): Record<string, string | number | undefined> {
+  const parsed: Record<string, string | number | undefined> = envSchema.parse({});
+  return Object.fromEntries(Object.keys(envSchema.shape).map((name) => [name, parsed[name]]));
+}
+
 /** Unknown `DS_*` variables are usually typos; the caller logs them once. */
 export function unknownEnvNames(env: Record<string, string | undefined>): string[] {
   const known = new Set(Object.keys(envSchema.shape));
