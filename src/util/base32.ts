@@ -3,7 +3,7 @@
 // tiny and fixed (128 bits shifted left by 2 into 26 symbols), and no package implements
 // exactly this bit layout.
 
-const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+export const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 export const TOKEN_CHARS = 26;
 
 const DECODE: Int8Array = (() => {

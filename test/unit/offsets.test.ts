@@ -1,6 +1,6 @@
 // Goal: wire offset tokens round-trip, sort like stream order, and reject anything else.
 import { describe, expect, test } from "bun:test";
-import { decodeOffset, encodeOffset, parseReadPosition, REF_ZERO_OFFSET } from "../../src/engine/offsets.ts";
+import { decodeOffset, encodeOffset, encodeOffsetBytes, parseReadPosition, REF_ZERO_OFFSET } from "../../src/engine/offsets.ts";
 import { decode128, encode128 } from "../../src/util/base32.ts";
 
 describe("offset tokens", () => {
@@ -15,6 +15,17 @@ describe("offset tokens", () => {
       expect(token).toHaveLength(26);
       expect(decodeOffset(token)).toBe(seq);
     }
+  });
+
+  test("the fast encoder agrees with the byte-wise one", () => {
+    for (const seq of [-1, 0, 1, 2, 15, 16, 31, 32, 1023, 1024, 2 ** 40, 2 ** 52, Number.MAX_SAFE_INTEGER - 1]) {
+      expect(encodeOffset(seq)).toBe(encodeOffsetBytes(seq));
+    }
+    for (let i = 0; i < 2000; i++) {
+      const seq = Math.floor(Math.random() * Number.MAX_SAFE_INTEGER) - 1;
+      expect(encodeOffset(seq)).toBe(encodeOffsetBytes(seq));
+    }
+    expect(encodeOffset(5, 1)).toBe(encodeOffsetBytes(5, 1));
   });
 
   test("byte-wise order of tokens equals numeric order", () => {
