@@ -24,7 +24,7 @@ export function executeAppend(batch: WriteBatch, req: AppendRequest): AppendOutc
     // All records of one append share one append time, strictly later than the previous
     // append's: readers find append boundaries from it (fork sub-offsets).
     const tsMs = Math.max(req.timestampMs ?? batch.nowMs, row.last_append_ms + 1);
-    for (const record of req.records) batch.appendRecord(row, tsMs, record, req.routingKey);
+    batch.appendRecords(row, tsMs, req.records, req.routingKey);
     row.last_append_ms = tsMs;
   }
   if (req.producer && decision.producerNext) batch.setProducer(row, req.producer.id, decision.producerNext);

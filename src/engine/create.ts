@@ -79,6 +79,8 @@ function createFork(batch: WriteBatch, req: CreateRequest, fork: ForkRequest): C
   let base = forkSeq + 1;
   let keptPrefix: { payload: Uint8Array; tsMs: number } | null = null;
   if (fork.subOffset > 0) {
+    // Records appended earlier in this batch must be visible to the reader.
+    batch.flushRecords();
     const reader = new Reader(batch.db, (id) => batch.streamById(id));
     const first = reader.recordAt(source, forkSeq + 1);
     if (!first) return { kind: "fork_position_invalid", message: "no message follows the fork offset" };
@@ -108,7 +110,7 @@ function createFork(batch: WriteBatch, req: CreateRequest, fork: ForkRequest): C
   fields.last_append_ms = source.last_append_ms;
   const row = batch.createStream(fields);
   if (keptPrefix) {
-    batch.appendRecord(row, keptPrefix.tsMs, keptPrefix.payload, null);
+    batch.appendRecords(row, keptPrefix.tsMs, [keptPrefix.payload], null);
     row.last_append_ms = Math.max(row.last_append_ms, keptPrefix.tsMs);
   }
   source.fork_refcount += 1;
@@ -119,7 +121,7 @@ function createFork(batch: WriteBatch, req: CreateRequest, fork: ForkRequest): C
 function finishCreate(batch: WriteBatch, row: StreamRow, req: CreateRequest): CreateOutcome {
   if (req.records.length > 0) {
     const tsMs = Math.max(batch.nowMs, row.last_append_ms + 1);
-    for (const record of req.records) batch.appendRecord(row, tsMs, record, null);
+    batch.appendRecords(row, tsMs, req.records, null);
     row.last_append_ms = tsMs;
   }
   if (req.close) row.closed = 1;

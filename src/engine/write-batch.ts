@@ -14,7 +14,7 @@ import {
   type NewStreamRow,
   type StreamRow,
 } from "../storage/sqlite/streams.ts";
-import { insertWalRecord } from "../storage/sqlite/wal.ts";
+import { insertWalRecords, type WalInsert } from "../storage/sqlite/wal.ts";
 
 export interface BatchEffects {
   /** Post-commit state of every row the batch changed. */
@@ -49,6 +49,8 @@ export class WriteBatch {
   private readonly notifyIds = new Set<number>();
   private purgeScheduled = false;
   private readonly producers = new Map<string, ProducerState | null>();
+  /** Records appended by this batch and not yet inserted (see `flushRecords`). */
+  private pendingRecords: WalInsert[] = [];
 
   constructor(
     readonly db: Database,
@@ -113,16 +115,29 @@ export class WriteBatch {
     this.byId.set(row.id, null);
   }
 
-  appendRecord(row: StreamRow, tsMs: number, payload: Uint8Array, routingKey: Uint8Array | null): void {
-    insertWalRecord(this.db, row.id, row.next_offset, tsMs, payload, routingKey);
-    const bytes = payload.byteLength;
-    row.next_offset += 1;
-    row.pending_rows += 1;
+  /**
+   * Appends records that share one append time at the stream's next offsets. The rows are
+   * inserted in bulk by `flushRecords`, before anything reads them back.
+   */
+  appendRecords(row: StreamRow, tsMs: number, payloads: readonly Uint8Array[], routingKey: Uint8Array | null): void {
+    let bytes = 0;
+    for (const payload of payloads) {
+      this.pendingRecords.push({ streamId: row.id, offset: row.next_offset++, tsMs, payload, routingKey });
+      bytes += payload.byteLength;
+    }
+    row.pending_rows += payloads.length;
+    row.wal_rows += payloads.length;
     row.pending_bytes += bytes;
     row.logical_size_bytes += bytes;
-    row.wal_rows += 1;
     row.wal_bytes += bytes;
     this.touched(row);
+  }
+
+  /** Inserts the records appended so far; reads inside the batch call it first. */
+  flushRecords(): void {
+    if (this.pendingRecords.length === 0) return;
+    insertWalRecords(this.db, this.pendingRecords);
+    this.pendingRecords = [];
   }
 
   producer(row: StreamRow, producerId: string): ProducerState | null {
@@ -149,8 +164,9 @@ export class WriteBatch {
     this.purgeScheduled = true;
   }
 
-  /** Writes every changed row; called last inside the transaction. */
+  /** Writes the pending records and every changed row; called last inside the transaction. */
   flushRows(): void {
+    this.flushRecords();
     for (const row of this.dirty) updateStreamChanges(this.db, row, this.loaded.get(row)!);
     this.dirty.clear();
   }

@@ -12,8 +12,8 @@ function records(type: string, body: string, allowEmpty = false): string[] {
   return prepared.records.map(dec);
 }
 
-test("JSON bodies flatten exactly one level of array and are stored compact", () => {
-  expect(records("application/json", '{ "event": "created" }')).toEqual(['{"event":"created"}']);
+test("JSON bodies flatten exactly one level of array; messages are stored as sent, trimmed", () => {
+  expect(records("application/json", ' { "event": "created" }\n')).toEqual(['{ "event": "created" }']);
   expect(records("application/json", '[{"a":1}, {"b":2}]')).toEqual(['{"a":1}', '{"b":2}']);
   expect(records("application/json", "[[1,2],[3,4]]")).toEqual(["[1,2]", "[3,4]"]);
   expect(records("application/json", "[[[1,2,3]]]")).toEqual(["[[1,2,3]]"]);

@@ -1,0 +1,46 @@
+// Goal: the byte scanner finds exactly the top-level elements JSON.parse sees, for any
+// valid JSON, so stored messages are the client's own bytes.
+import { expect, test } from "bun:test";
+import { splitJsonArray, trimJson } from "../../src/engine/json-split.ts";
+
+const enc = (s: string) => new TextEncoder().encode(s);
+const dec = (b: Uint8Array) => new TextDecoder().decode(b);
+const split = (s: string) => splitJsonArray(enc(s))?.map(dec) ?? null;
+
+test("elements come out trimmed, nesting and strings intact", () => {
+  expect(split('[{"a":1}, {"b":[1,2,{"c":"]"}]} ,3,"x,y",null]')).toEqual(['{"a":1}', '{"b":[1,2,{"c":"]"}]}', "3", '"x,y"', "null"]);
+  expect(split(' \n[ [1,2] , [3,4] ]\r\n')).toEqual(["[1,2]", "[3,4]"]);
+  expect(split("[[[1,2,3]]]")).toEqual(["[[1,2,3]]"]);
+  expect(split("[]")).toEqual([]);
+  expect(split('{"a":[1]}')).toBeNull();
+});
+
+test("escaped quotes and backslashes inside strings do not end them", () => {
+  expect(split('["a\\"],b", "c\\\\", "\\\\\\"]"]')).toEqual(['"a\\"],b"', '"c\\\\"', '"\\\\\\"]"']);
+});
+
+test("a byte-order mark and surrounding whitespace are not part of a value", () => {
+  expect(dec(trimJson(new Uint8Array([0xef, 0xbb, 0xbf, ...enc(' {"a":1} ')])))).toBe('{"a":1}');
+  expect(split("\ufeff[1,2]")).toEqual(["1", "2"]);
+});
+
+test("agrees with JSON.parse on generated documents", () => {
+  let seed = 42;
+  const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+  const value = (depth: number): unknown => {
+    switch (rand(depth > 2 ? 4 : 6)) {
+      case 0: return rand(1000) - 500;
+      case 1: return ["plain", 'q"uote', "back\\slash", "comma,]}", "ünï"][rand(5)];
+      case 2: return rand(2) === 0;
+      case 3: return null;
+      case 4: return Array.from({ length: rand(4) }, () => value(depth + 1));
+      default: return Object.fromEntries(Array.from({ length: rand(4) }, (_, i) => [`k${i}`, value(depth + 1)]));
+    }
+  };
+  for (let i = 0; i < 300; i++) {
+    const items = Array.from({ length: 1 + rand(6) }, () => value(0));
+    const text = rand(2) === 0 ? JSON.stringify(items) : JSON.stringify(items, null, rand(3));
+    const parts = split(text)!;
+    expect(parts.map((p) => JSON.parse(p))).toEqual(items);
+  }
+});
