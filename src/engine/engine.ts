@@ -16,6 +16,10 @@ import { classifyStream, type ExpiryOf, type StreamStatus } from "./stream-statu
 import type { BatchEffects } from "./write-batch.ts";
 import { WriteQueue } from "./write-queue.ts";
 
+/** Read results kept for live-reader fan-out (small: results can hold a response's bytes). */
+const RECENT_READS_MAX = 16;
+const RECENT_READ_BYTES_MAX = 256 * 1024;
+
 export interface StreamLookup {
   row: StreamRow | null;
   status: StreamStatus;
@@ -29,6 +33,7 @@ export class Engine {
   private readonly reader: Reader;
   private readonly housekeeping: Housekeeping;
   private readonly expiryOf: ExpiryOf = (row) => this.access.effectiveExpiresAt(row);
+  private readonly recentReads = new Map<string, ReadResult>();
 
   constructor(
     readonly db: Database,
@@ -85,8 +90,22 @@ export class Engine {
     return this.queue.submit({ op: "delete", name });
   }
 
+  /**
+   * Records after `afterSeq`. When an append wakes many live readers at the same position,
+   * they all ask for the same range: the last few results are kept, keyed by the tail they
+   * saw, so the fan-out reads SQLite once. A new tail changes the key, so nothing stale is
+   * ever served.
+   */
   read(row: StreamRow, afterSeq: number, key: Uint8Array | null = null): ReadResult {
-    return this.reader.read(row, afterSeq, this.config.read, key);
+    if (key !== null) return this.reader.read(row, afterSeq, this.config.read, key);
+    const memoKey = `${row.id}:${afterSeq}:${row.next_offset}`;
+    const memo = this.recentReads.get(memoKey);
+    if (memo) return memo;
+    const result = this.reader.read(row, afterSeq, this.config.read, key);
+    if (result.bytes > RECENT_READ_BYTES_MAX) return result;
+    this.recentReads.set(memoKey, result);
+    if (this.recentReads.size > RECENT_READS_MAX) this.recentReads.delete(this.recentReads.keys().next().value!);
+    return result;
   }
 
   /** Position just before the first record appended at or after `sinceMs`. */

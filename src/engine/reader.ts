@@ -61,9 +61,10 @@ export class Reader {
     const tail = row.next_offset - 1;
     const out: ReadResult = { records: [], bytes: 0, throughSeq: afterSeq, upToDate: afterSeq >= tail };
     if (afterSeq >= tail) return out;
+    const averageBytes = row.wal_rows > 0 ? row.wal_bytes / row.wal_rows : 0;
     for (const span of viewSpans(row, this.rowById)) {
       if (span.to <= out.throughSeq) continue;
-      const full = key ? this.scanKeyed(span, out, limits, key) : this.scan(span, out, limits);
+      const full = key ? this.scanKeyed(span, out, limits, key) : this.scan(span, out, limits, averageBytes);
       if (full) break;
     }
     out.upToDate = out.throughSeq >= tail;
@@ -71,10 +72,11 @@ export class Reader {
   }
 
   /** Appends records of one span; true when a limit stopped the read. */
-  private scan(span: ViewSpan, out: ReadResult, limits: ReadLimits): boolean {
+  private scan(span: ViewSpan, out: ReadResult, limits: ReadLimits, averageBytes: number): boolean {
     let from = Math.max(span.from, out.throughSeq + 1);
     while (from <= span.to) {
-      const fetchRows = this.nextFetchSize(out, limits);
+      if (out.records.length >= limits.maxRecords || out.bytes >= limits.maxBytes) return true;
+      const fetchRows = this.nextFetchSize(out, limits, averageBytes);
       const rows = readWalRange(this.db, span.streamId, from, span.to, fetchRows);
       if (rows.length === 0) {
         // A hole (records no longer in the WAL): skip to the span end.
@@ -123,12 +125,16 @@ export class Reader {
     return out.records.length >= limits.maxRecords || out.bytes + nextBytes > limits.maxBytes;
   }
 
-  /** Fetch size that avoids loading rows the byte budget will drop, from sizes seen so far. */
-  private nextFetchSize(out: ReadResult, limits: ReadLimits): number {
+  /**
+   * How many rows to fetch next: as many as the byte budget should hold, judged by the
+   * records read so far, else by the stream's average record size. Fetching rows the
+   * budget then drops would copy large payloads for nothing.
+   */
+  private nextFetchSize(out: ReadResult, limits: ReadLimits, streamAverageBytes: number): number {
     const remainingRecords = limits.maxRecords - out.records.length;
-    if (out.records.length === 0) return Math.min(remainingRecords, FIRST_FETCH_ROWS);
-    const average = out.bytes / out.records.length;
-    const byBytes = Math.ceil((limits.maxBytes - out.bytes) / Math.max(1, average)) + 1;
+    const average = out.records.length > 0 ? out.bytes / out.records.length : streamAverageBytes;
+    if (average <= 0) return Math.min(remainingRecords, FIRST_FETCH_ROWS);
+    const byBytes = Math.floor((limits.maxBytes - out.bytes) / average);
     return Math.max(1, Math.min(remainingRecords, byBytes));
   }
 

@@ -27,3 +27,24 @@ export function jsonArrayOf(records: readonly Uint8Array[], bytes: number): Uint
   out[at] = CLOSE;
   return out;
 }
+
+/** Above this size a body is handed over as its parts: copying a megabyte costs more than Bun writing the parts. */
+const PARTS_BODY_MIN_BYTES = 64 * 1024;
+const JSON_OPEN = new Uint8Array([OPEN]);
+const JSON_COMMA = new Uint8Array([COMMA]);
+const JSON_CLOSE = new Uint8Array([CLOSE]);
+
+/** The body of a read response: raw records or a JSON array, without copying large reads. */
+export function responseBody(records: readonly Uint8Array[], bytes: number, asJson: boolean): Uint8Array | Blob {
+  if (bytes < PARTS_BODY_MIN_BYTES || records.length < 2) {
+    return asJson ? jsonArrayOf(records, bytes) : concatRecords(records, bytes);
+  }
+  if (!asJson) return new Blob(records as Uint8Array[]);
+  const parts: Uint8Array[] = [JSON_OPEN];
+  for (let i = 0; i < records.length; i++) {
+    if (i > 0) parts.push(JSON_COMMA);
+    parts.push(records[i]!);
+  }
+  parts.push(JSON_CLOSE);
+  return new Blob(parts);
+}

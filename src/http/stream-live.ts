@@ -11,7 +11,7 @@ import { concatRecords } from "./read-body.ts";
 import { startSeq, type ReadParams } from "./read-params.ts";
 import { formatSseEvent } from "./sse-format.ts";
 import { H } from "./stream-headers.ts";
-import { readBody, readHeaders } from "./stream-read.ts";
+import { readHeaders, readResponseBody } from "./stream-read.ts";
 
 /** The current incarnation of the stream a live read follows, or null once it is gone. */
 function refresh(row: StreamRow, deps: HttpDeps): StreamRow | null {
@@ -32,7 +32,7 @@ export async function handleLongPoll(req: Request, initial: StreamRow, params: R
       headers.set(H.cursor, nextCursor(Date.now(), params.cursor));
       headers.set("cache-control", "no-store");
       deps.engine.recordRead(row);
-      return new Response(readBody(result, params), { status: 200, headers });
+      return new Response(readResponseBody(result, params), { status: 200, headers });
     }
     const remaining = deadline - Date.now();
     if (row.closed || remaining <= 0 || deps.isClosing()) return noData(row, result, params);

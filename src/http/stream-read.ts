@@ -5,7 +5,7 @@ import { encodeOffset } from "../engine/offsets.ts";
 import type { StreamRow } from "../storage/sqlite/streams.ts";
 import type { HttpDeps } from "./env.ts";
 import { missingStream } from "./errors.ts";
-import { concatRecords, jsonArrayOf } from "./read-body.ts";
+import { responseBody } from "./read-body.ts";
 import { parseReadParams, startSeq, type ReadParams } from "./read-params.ts";
 import { describeStream, H, setTail } from "./stream-headers.ts";
 import { handleLongPoll, handleSse } from "./stream-live.ts";
@@ -46,7 +46,7 @@ function catchUp(req: Request, row: StreamRow, params: ReadParams, deps: HttpDep
   headers.set("etag", etag);
   headers.set("cache-control", CATCH_UP_CACHE_CONTROL);
   if (req.headers.get("if-none-match") === etag) return new Response(null, { status: 304, headers });
-  return new Response(readBody(result, params), { status: 200, headers });
+  return new Response(readResponseBody(result, params), { status: 200, headers });
 }
 
 /** `offset=now`: nothing, positioned at the tail; never cached. */
@@ -73,8 +73,8 @@ export function readHeaders(row: StreamRow, params: ReadParams, result: ReadResu
   return headers;
 }
 
-export function readBody(result: ReadResult, params: ReadParams): Uint8Array {
-  return params.asJson ? jsonArrayOf(result.records, result.bytes) : concatRecords(result.records, result.bytes);
+export function readResponseBody(result: ReadResult, params: ReadParams): Uint8Array | Blob {
+  return responseBody(result.records, result.bytes, params.asJson);
 }
 
 /** Changes with the incarnation, the range, the view (format, key) and the closure signal. */
