@@ -95,7 +95,7 @@ function createFork(batch: WriteBatch, req: CreateRequest, fork: ForkRequest): C
       if (fork.subOffset > first.payload.byteLength) {
         return { kind: "fork_position_invalid", message: "fork sub-offset exceeds the bytes of that append" };
       }
-      keptPrefix = { payload: first.payload.subarray(0, fork.subOffset), tsMs: first.ts_ms };
+      keptPrefix = { payload: first.payload.subarray(0, fork.subOffset), tsMs: first.tsMs };
     }
   }
 

@@ -1,7 +1,7 @@
-// Finding the top-level elements of a JSON array in its bytes, so an append stores each
-// message as the client sent it (a slice of the body) instead of re-encoding it: the
-// stringify-and-encode round trip cost more than the scan on JSON batches. The body has
-// already passed JSON.parse, so the scan can assume valid JSON.
+// Finding top-level JSON values in bytes: the elements of an appended array (so messages
+// are stored as the client sent them, not re-encoded: the stringify-and-encode round trip
+// cost more than the scan), and the messages packed in one WAL row. Input has already
+// passed JSON.parse (or was stored from input that did), so the scan can assume valid JSON.
 const SPACE = 0x20;
 const TAB = 0x09;
 const LF = 0x0a;
@@ -33,35 +33,59 @@ export function trimJson(bytes: Uint8Array): Uint8Array {
 }
 
 /**
+ * Slices of the comma-separated JSON values in `bytes[start, end)` (valid JSON), each
+ * without surrounding whitespace. The slices share the buffer.
+ */
+export function splitJsonValues(bytes: Uint8Array, start = 0, end = bytes.length): Uint8Array[] {
+  const values: Uint8Array[] = [];
+  let depth = 0;
+  let valueStart = -1;
+  let valueEnd = -1;
+  for (let i = start; i < end; i++) {
+    const byte = bytes[i]!;
+    if (byte === QUOTE) {
+      if (valueStart < 0) valueStart = i;
+      i++;
+      while (bytes[i] !== QUOTE) i += bytes[i] === BACKSLASH ? 2 : 1;
+      valueEnd = i + 1;
+      continue;
+    }
+    if (isSpace(byte)) continue;
+    if (depth === 0 && byte === COMMA) {
+      values.push(bytes.subarray(valueStart, valueEnd));
+      valueStart = -1;
+      continue;
+    }
+    if (valueStart < 0) valueStart = i;
+    if (byte === OPEN_ARRAY || byte === OPEN_OBJECT) depth++;
+    else if (byte === CLOSE_ARRAY || byte === CLOSE_OBJECT) depth--;
+    valueEnd = i + 1;
+  }
+  if (valueStart >= 0) values.push(bytes.subarray(valueStart, valueEnd));
+  return values;
+}
+
+/**
  * Slices of the elements of a valid JSON array body (trimmed), or null when the body is
  * not an array. The slices share the body's buffer.
  */
 export function splitJsonArray(body: Uint8Array): Uint8Array[] | null {
   const bytes = trimJson(body);
   if (bytes[0] !== OPEN_ARRAY) return null;
-  const elements: Uint8Array[] = [];
-  let depth = 0;
-  let start = -1;
-  let lastValueEnd = -1;
-  for (let i = 1; i < bytes.length; i++) {
-    const byte = bytes[i]!;
-    if (byte === QUOTE) {
-      if (start < 0) start = i;
-      i++;
-      while (bytes[i] !== QUOTE) i += bytes[i] === BACKSLASH ? 2 : 1;
-      lastValueEnd = i + 1;
-      continue;
-    }
-    if (isSpace(byte)) continue;
-    if (depth === 0 && (byte === COMMA || byte === CLOSE_ARRAY)) {
-      if (start >= 0) elements.push(bytes.subarray(start, lastValueEnd));
-      start = -1;
-      continue;
-    }
-    if (start < 0) start = i;
-    if (byte === OPEN_ARRAY || byte === OPEN_OBJECT) depth++;
-    else if (byte === CLOSE_ARRAY || byte === CLOSE_OBJECT) depth--;
-    lastValueEnd = i + 1;
+  return splitJsonValues(bytes, 1, bytes.length - 1);
+}
+
+/** Values joined by commas: the stored form of several JSON messages in one WAL row. */
+export function joinJsonValues(values: readonly Uint8Array[]): Uint8Array {
+  if (values.length === 1) return values[0]!;
+  let length = values.length - 1;
+  for (const value of values) length += value.byteLength;
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (let i = 0; i < values.length; i++) {
+    if (i > 0) out[at++] = COMMA;
+    out.set(values[i]!, at);
+    at += values[i]!.byteLength;
   }
-  return elements;
+  return out;
 }

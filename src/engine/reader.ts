@@ -1,9 +1,14 @@
 // Reading a stream's records: the view of a stream is its own records plus, for a fork, the
 // inherited prefix of its source's view (recursively). Reads are bounded by record count,
 // bytes and (for keyed reads) scanned offsets, and never hold more than one response.
+//
+// Results are chunks in the stored form: one record each, or on JSON streams one or more
+// comma-separated messages (one WAL row of an append, or the part of it a read needs).
 import type { Database } from "bun:sqlite";
 import type { StreamRow } from "../storage/sqlite/streams.ts";
-import { getWalRecord, readWalRange, readWalRangeByKey, type WalRecord } from "../storage/sqlite/wal.ts";
+import { getWalRowHolding, readWalRows, readWalRowsByKey, walRowStartAtOrBefore, type WalRow } from "../storage/sqlite/wal.ts";
+import { isJsonType } from "./content-types.ts";
+import { joinJsonValues, splitJsonValues } from "./json-split.ts";
 
 export interface ReadLimits {
   maxRecords: number;
@@ -13,7 +18,11 @@ export interface ReadLimits {
 }
 
 export interface ReadResult {
-  records: Uint8Array[];
+  /** Stored chunks in order: a record, or on JSON streams comma-separated messages. */
+  chunks: Uint8Array[];
+  /** Records in `chunks`. */
+  records: number;
+  /** Bytes in `chunks`. */
   bytes: number;
   /** Position after the last offset examined: the `Stream-Next-Offset` of the response. */
   throughSeq: number;
@@ -50,6 +59,13 @@ export function viewSpans(row: StreamRow, rowById: RowById): ViewSpan[] {
 const KEY_SCAN_WINDOW = 4096;
 const FIRST_FETCH_ROWS = 32;
 
+/** The records [first, last] of a row: the whole payload, or a slice of its messages. */
+function recordsOf(row: WalRow, first: number, last: number): Uint8Array {
+  if (first === row.offset && last === row.offset + row.record_count - 1) return row.payload;
+  const values = splitJsonValues(row.payload);
+  return joinJsonValues(values.slice(first - row.offset, last - row.offset + 1));
+}
+
 export class Reader {
   constructor(
     private readonly db: Database,
@@ -59,107 +75,142 @@ export class Reader {
   /** Records after position `afterSeq`, within `limits`. */
   read(row: StreamRow, afterSeq: number, limits: ReadLimits, key: Uint8Array | null = null): ReadResult {
     const tail = row.next_offset - 1;
-    const out: ReadResult = { records: [], bytes: 0, throughSeq: afterSeq, upToDate: afterSeq >= tail };
+    const out: ReadResult = { chunks: [], records: 0, bytes: 0, throughSeq: afterSeq, upToDate: afterSeq >= tail };
     if (afterSeq >= tail) return out;
-    const averageBytes = row.wal_rows > 0 ? row.wal_bytes / row.wal_rows : 0;
+    const packed = isJsonType(row.content_type);
+    const averageRowBytes = row.wal_rows > 0 ? row.wal_bytes / row.wal_rows : 0;
     for (const span of viewSpans(row, this.rowById)) {
       if (span.to <= out.throughSeq) continue;
-      const full = key ? this.scanKeyed(span, out, limits, key) : this.scan(span, out, limits, averageBytes);
+      const full = key
+        ? this.scanKeyed(span, out, limits, key, packed)
+        : this.scan(span, out, limits, packed, packed ? 0 : averageRowBytes);
       if (full) break;
     }
     out.upToDate = out.throughSeq >= tail;
     return out;
   }
 
+  /** First row offset to fetch for a read starting at `cursor` (a row may begin before it). */
+  private fetchStart(streamId: number, cursor: number, packed: boolean): number {
+    if (!packed) return cursor;
+    return walRowStartAtOrBefore(this.db, streamId, cursor) ?? cursor;
+  }
+
   /** Appends records of one span; true when a limit stopped the read. */
-  private scan(span: ViewSpan, out: ReadResult, limits: ReadLimits, averageBytes: number): boolean {
-    let from = Math.max(span.from, out.throughSeq + 1);
-    while (from <= span.to) {
-      if (out.records.length >= limits.maxRecords || out.bytes >= limits.maxBytes) return true;
-      const fetchRows = this.nextFetchSize(out, limits, averageBytes);
-      const rows = readWalRange(this.db, span.streamId, from, span.to, fetchRows);
-      if (rows.length === 0) {
-        // A hole (records no longer in the WAL): skip to the span end.
+  private scan(span: ViewSpan, out: ReadResult, limits: ReadLimits, packed: boolean, averageRowBytes: number): boolean {
+    let cursor = Math.max(span.from, out.throughSeq + 1);
+    let from = this.fetchStart(span.streamId, cursor, packed);
+    while (cursor <= span.to) {
+      if (out.records >= limits.maxRecords || out.bytes >= limits.maxBytes) return true;
+      const fetchRows = this.nextFetchSize(out, limits, averageRowBytes);
+      const rows = readWalRows(this.db, span.streamId, from, span.to, fetchRows);
+      for (const walRow of rows) {
+        if (!this.take(out, walRow, cursor, span.to, limits)) return true;
+        cursor = out.throughSeq + 1;
+      }
+      if (rows.length < fetchRows) {
+        // Everything left in the span was read (or is a hole: records no longer in the WAL).
         out.throughSeq = span.to;
         return false;
       }
-      for (const rec of rows) {
-        if (this.limitReached(out, limits, rec.payload.byteLength)) return true;
-        this.take(out, rec);
-      }
-      from = out.throughSeq + 1;
-      if (rows.length < fetchRows) out.throughSeq = span.to;
+      const last = rows[rows.length - 1]!;
+      from = last.offset + last.record_count;
     }
     return false;
   }
 
-  private scanKeyed(span: ViewSpan, out: ReadResult, limits: ReadLimits, key: Uint8Array): boolean {
-    let from = Math.max(span.from, out.throughSeq + 1);
+  private scanKeyed(span: ViewSpan, out: ReadResult, limits: ReadLimits, key: Uint8Array, packed: boolean): boolean {
+    let cursor = Math.max(span.from, out.throughSeq + 1);
+    let from = this.fetchStart(span.streamId, cursor, packed);
     let budget = limits.keyScanMaxOffsets;
-    while (from <= span.to) {
-      if (budget <= 0) return true;
-      const windowEnd = Math.min(span.to, from + Math.min(KEY_SCAN_WINDOW, budget) - 1);
-      const fetchRows = limits.maxRecords - out.records.length;
-      const rows = readWalRangeByKey(this.db, span.streamId, from, windowEnd, key, fetchRows);
-      for (const rec of rows) {
-        if (this.limitReached(out, limits, rec.payload.byteLength)) return true;
-        this.take(out, rec);
+    while (cursor <= span.to) {
+      if (budget <= 0 || out.records >= limits.maxRecords || out.bytes >= limits.maxBytes) return true;
+      const windowEnd = Math.min(span.to, cursor + Math.min(KEY_SCAN_WINDOW, budget) - 1);
+      budget -= windowEnd - cursor + 1;
+      const rows = readWalRowsByKey(this.db, span.streamId, from, windowEnd, key, limits.maxRecords - out.records);
+      for (const walRow of rows) {
+        if (!this.take(out, walRow, cursor, span.to, limits)) return true;
+        cursor = out.throughSeq + 1;
       }
-      if (rows.length === fetchRows && out.records.length >= limits.maxRecords) return true;
-      out.throughSeq = windowEnd;
-      budget -= windowEnd - from + 1;
-      from = windowEnd + 1;
+      // The window is examined: the scan position moves past it even when nothing matched.
+      out.throughSeq = Math.max(out.throughSeq, windowEnd);
+      cursor = out.throughSeq + 1;
+      from = cursor;
     }
     return false;
   }
 
-  private take(out: ReadResult, rec: WalRecord): void {
-    out.records.push(rec.payload);
-    out.bytes += rec.payload.byteLength;
-    out.throughSeq = rec.offset;
-  }
-
-  /** A response always carries at least one whole record, and then stays within the limits. */
-  private limitReached(out: ReadResult, limits: ReadLimits, nextBytes: number): boolean {
-    if (out.records.length === 0) return false;
-    return out.records.length >= limits.maxRecords || out.bytes + nextBytes > limits.maxBytes;
+  /**
+   * Takes the part of `walRow` in [cursor, spanEnd] that fits the limits; false when the
+   * limits stop the read. A response always carries at least one record; after that it
+   * takes whole rows only, so one append's messages stay together where they can.
+   */
+  private take(out: ReadResult, walRow: WalRow, cursor: number, spanEnd: number, limits: ReadLimits): boolean {
+    const first = Math.max(walRow.offset, cursor);
+    let last = Math.min(walRow.offset + walRow.record_count - 1, spanEnd);
+    if (first > last) return true;
+    let chunk = recordsOf(walRow, first, last);
+    const fits = out.records + (last - first + 1) <= limits.maxRecords && out.bytes + chunk.byteLength <= limits.maxBytes;
+    if (!fits && (out.records > 0 || first === last)) {
+      if (out.records > 0) return false;
+      // A single record larger than the limits still goes out whole, alone.
+    } else if (!fits) {
+      // Nothing taken yet: as many of the row's messages as fit, at least one.
+      const values = splitJsonValues(chunk);
+      let count = 0;
+      let bytes = 0;
+      while (count < values.length && count < limits.maxRecords && (count === 0 || bytes + values[count]!.byteLength + 1 <= limits.maxBytes)) {
+        bytes += values[count]!.byteLength + (count > 0 ? 1 : 0);
+        count += 1;
+      }
+      last = first + count - 1;
+      chunk = joinJsonValues(values.slice(0, count));
+    }
+    out.chunks.push(chunk);
+    out.records += last - first + 1;
+    out.bytes += chunk.byteLength;
+    out.throughSeq = last;
+    return last === Math.min(walRow.offset + walRow.record_count - 1, spanEnd);
   }
 
   /**
    * How many rows to fetch next: as many as the byte budget should hold, judged by the
-   * records read so far, else by the stream's average record size. Fetching rows the
+   * rows read so far, else by the stream's average record size. Fetching rows the
    * budget then drops would copy large payloads for nothing.
    */
   private nextFetchSize(out: ReadResult, limits: ReadLimits, streamAverageBytes: number): number {
-    const remainingRecords = limits.maxRecords - out.records.length;
-    const average = out.records.length > 0 ? out.bytes / out.records.length : streamAverageBytes;
+    const remainingRecords = limits.maxRecords - out.records;
+    const average = out.chunks.length > 0 ? out.bytes / out.chunks.length : streamAverageBytes;
     if (average <= 0) return Math.min(remainingRecords, FIRST_FETCH_ROWS);
     const byBytes = Math.floor((limits.maxBytes - out.bytes) / average);
     return Math.max(1, Math.min(remainingRecords, byBytes));
   }
 
-  /** The record at `seq` in `row`'s view, or null. */
-  recordAt(row: StreamRow, seq: number): WalRecord | null {
-    for (const span of viewSpans(row, this.rowById)) {
-      if (seq >= span.from && seq <= span.to) return getWalRecord(this.db, span.streamId, seq);
-    }
-    return null;
+  /** The record at `seq` in `row`'s view, with its append time, or null. */
+  recordAt(row: StreamRow, seq: number): { payload: Uint8Array; tsMs: number } | null {
+    const found = this.rowHolding(row, seq);
+    if (!found) return null;
+    return { payload: recordsOf(found.walRow, seq, seq), tsMs: found.walRow.ts_ms };
   }
 
   /**
-   * Number of records (at most `max`) from `seq` on that belong to the same append. All records of one
-   * append share one append time, and append times strictly increase per stream.
+   * Records (at most `max`) from `seq` to the end of the append holding it, within the
+   * view. One append is one row on JSON streams, and one record elsewhere.
    */
   appendLength(row: StreamRow, seq: number, max: number): number {
-    const first = this.recordAt(row, seq);
-    if (!first) return 0;
-    let n = 1;
-    while (n < max) {
-      const next = this.recordAt(row, seq + n);
-      if (!next || next.ts_ms !== first.ts_ms) return n;
-      n += 1;
+    const found = this.rowHolding(row, seq);
+    if (!found) return 0;
+    const appendEnd = Math.min(found.walRow.offset + found.walRow.record_count - 1, found.span.to);
+    return Math.min(max, appendEnd - seq + 1);
+  }
+
+  private rowHolding(row: StreamRow, seq: number): { walRow: WalRow; span: ViewSpan } | null {
+    for (const span of viewSpans(row, this.rowById)) {
+      if (seq < span.from || seq > span.to) continue;
+      const walRow = getWalRowHolding(this.db, span.streamId, seq);
+      return walRow ? { walRow, span } : null;
     }
-    return n;
+    return null;
   }
 
   /** Position just before the first record appended at or after `sinceMs` (binary search). */
@@ -168,8 +219,8 @@ export class Reader {
     let hi = row.next_offset; // first seq whose record is at/after since; `next_offset` = none
     while (lo < hi) {
       const mid = Math.floor((lo + hi) / 2);
-      const rec = this.recordAt(row, mid);
-      if (!rec || rec.ts_ms < sinceMs) lo = mid + 1;
+      const found = this.rowHolding(row, mid);
+      if (!found || found.walRow.ts_ms < sinceMs) lo = mid + 1;
       else hi = mid;
     }
     return lo - 1;

@@ -14,7 +14,9 @@ import {
   type NewStreamRow,
   type StreamRow,
 } from "../storage/sqlite/streams.ts";
-import { insertWalRecords, type WalInsert } from "../storage/sqlite/wal.ts";
+import { insertWalRows, type WalInsert } from "../storage/sqlite/wal.ts";
+import { isJsonType } from "./content-types.ts";
+import { joinJsonValues } from "./json-split.ts";
 
 export interface BatchEffects {
   /** Post-commit state of every row the batch changed. */
@@ -116,15 +118,22 @@ export class WriteBatch {
   }
 
   /**
-   * Appends records that share one append time at the stream's next offsets. The rows are
-   * inserted in bulk by `flushRecords`, before anything reads them back.
+   * Appends one request's records (they share one append time) at the stream's next
+   * offsets. On JSON streams they become a single row of comma-separated messages; other
+   * streams store one row per record. Rows are inserted in bulk by `flushRecords`.
    */
   appendRecords(row: StreamRow, tsMs: number, payloads: readonly Uint8Array[], routingKey: Uint8Array | null): void {
+    if (payloads.length === 0) return;
     let bytes = 0;
-    for (const payload of payloads) {
-      this.pendingRecords.push({ streamId: row.id, offset: row.next_offset++, tsMs, payload, routingKey });
-      bytes += payload.byteLength;
+    for (const payload of payloads) bytes += payload.byteLength;
+    if (isJsonType(row.content_type)) {
+      this.pendingRecords.push({ streamId: row.id, offset: row.next_offset, recordCount: payloads.length, tsMs, payload: joinJsonValues(payloads), routingKey });
+    } else {
+      for (let i = 0; i < payloads.length; i++) {
+        this.pendingRecords.push({ streamId: row.id, offset: row.next_offset + i, recordCount: 1, tsMs, payload: payloads[i]!, routingKey });
+      }
     }
+    row.next_offset += payloads.length;
     row.pending_rows += payloads.length;
     row.wal_rows += payloads.length;
     row.pending_bytes += bytes;
@@ -136,7 +145,7 @@ export class WriteBatch {
   /** Inserts the records appended so far; reads inside the batch call it first. */
   flushRecords(): void {
     if (this.pendingRecords.length === 0) return;
-    insertWalRecords(this.db, this.pendingRecords);
+    insertWalRows(this.db, this.pendingRecords);
     this.pendingRecords = [];
   }
 

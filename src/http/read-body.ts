@@ -1,4 +1,7 @@
-// Response bodies of reads: raw bytes concatenated, or JSON messages as one array.
+// Response bodies of reads: raw bytes concatenated, or JSON messages as one array. Read
+// results come as stored chunks (a record, or on JSON streams comma-separated messages).
+import { splitJsonValues } from "../engine/json-split.ts";
+
 const OPEN = 0x5b; // [
 const COMMA = 0x2c;
 const CLOSE = 0x5d; // ]
@@ -14,15 +17,15 @@ export function concatRecords(records: readonly Uint8Array[], bytes: number): Ui
   return out;
 }
 
-/** `[m1,m2,…]` from stored compact JSON messages, without re-encoding them. */
-export function jsonArrayOf(records: readonly Uint8Array[], bytes: number): Uint8Array {
-  const out = new Uint8Array(bytes + records.length + 1 + (records.length === 0 ? 1 : 0));
+/** `[c1,c2,…]` from stored JSON chunks, without re-encoding them. */
+export function jsonArrayOf(chunks: readonly Uint8Array[], bytes: number): Uint8Array {
+  const out = new Uint8Array(bytes + chunks.length + 1 + (chunks.length === 0 ? 1 : 0));
   out[0] = OPEN;
   let at = 1;
-  for (let i = 0; i < records.length; i++) {
+  for (let i = 0; i < chunks.length; i++) {
     if (i > 0) out[at++] = COMMA;
-    out.set(records[i]!, at);
-    at += records[i]!.byteLength;
+    out.set(chunks[i]!, at);
+    at += chunks[i]!.byteLength;
   }
   out[at] = CLOSE;
   return out;
@@ -34,16 +37,26 @@ const JSON_OPEN = new Uint8Array([OPEN]);
 const JSON_COMMA = new Uint8Array([COMMA]);
 const JSON_CLOSE = new Uint8Array([CLOSE]);
 
-/** The body of a read response: raw records or a JSON array, without copying large reads. */
-export function responseBody(records: readonly Uint8Array[], bytes: number, asJson: boolean): Uint8Array | Blob {
-  if (bytes < PARTS_BODY_MIN_BYTES || records.length < 2) {
-    return asJson ? jsonArrayOf(records, bytes) : concatRecords(records, bytes);
+export type BodyShape = "raw" | "json-array" | "json-raw";
+
+/**
+ * The body of a read response, without copying large reads: `raw` concatenates records,
+ * `json-array` wraps JSON chunks in one array, `json-raw` concatenates a JSON stream's
+ * messages without separators (`format=raw`).
+ */
+export function responseBody(chunks: readonly Uint8Array[], bytes: number, shape: BodyShape): Uint8Array | Blob {
+  if (shape === "json-raw") {
+    const values = chunks.flatMap((chunk) => splitJsonValues(chunk));
+    return concatRecords(values, values.reduce((n, v) => n + v.byteLength, 0));
   }
-  if (!asJson) return new Blob(records as Uint8Array[]);
+  if (bytes < PARTS_BODY_MIN_BYTES || chunks.length < 2) {
+    return shape === "json-array" ? jsonArrayOf(chunks, bytes) : concatRecords(chunks, bytes);
+  }
+  if (shape === "raw") return new Blob(chunks as Uint8Array[]);
   const parts: Uint8Array[] = [JSON_OPEN];
-  for (let i = 0; i < records.length; i++) {
+  for (let i = 0; i < chunks.length; i++) {
     if (i > 0) parts.push(JSON_COMMA);
-    parts.push(records[i]!);
+    parts.push(chunks[i]!);
   }
   parts.push(JSON_CLOSE);
   return new Blob(parts);

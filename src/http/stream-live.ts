@@ -7,7 +7,7 @@ import type { ReadResult } from "../engine/reader.ts";
 import type { StreamRow } from "../storage/sqlite/streams.ts";
 import type { HttpDeps } from "./env.ts";
 import { missingStream } from "./errors.ts";
-import { concatRecords } from "./read-body.ts";
+import { concatRecords, jsonArrayOf } from "./read-body.ts";
 import { startSeq, type ReadParams } from "./read-params.ts";
 import { formatSseEvent } from "./sse-format.ts";
 import { H } from "./stream-headers.ts";
@@ -27,12 +27,12 @@ export async function handleLongPoll(req: Request, initial: StreamRow, params: R
   let row: StreamRow | null = initial;
   for (;;) {
     const result = deps.engine.read(row, after, params.key);
-    if (result.records.length > 0) {
+    if (result.records > 0) {
       const headers = readHeaders(row, params, result, deps);
       headers.set(H.cursor, nextCursor(Date.now(), params.cursor));
       headers.set("cache-control", "no-store");
       deps.engine.recordRead(row);
-      return new Response(readResponseBody(result, params), { status: 200, headers });
+      return new Response(readResponseBody(result, params, row), { status: 200, headers });
     }
     const remaining = deadline - Date.now();
     if (row.closed || remaining <= 0 || deps.isClosing()) return noData(row, result, params);
@@ -111,7 +111,7 @@ async function runSse(
   };
   while (row && !signal.aborted) {
     const result = deps.engine.read(row, after, params.key);
-    if (result.records.length > 0 && !send(formatSseEvent("data", ssePayload(result, encoding)))) return;
+    if (result.records > 0 && !send(formatSseEvent("data", ssePayload(result, encoding)))) return;
     after = result.throughSeq;
     const finished = result.upToDate && row.closed === 1;
     cursor = nextCursor(Date.now(), cursor);
@@ -141,7 +141,7 @@ async function runSse(
 }
 
 function ssePayload(result: ReadResult, encoding: "json" | "text" | "base64"): string {
-  if (encoding === "json") return `[${result.records.map((r) => utf8.decode(r)).join(",")}]`;
-  const bytes = concatRecords(result.records, result.bytes);
+  if (encoding === "json") return utf8.decode(jsonArrayOf(result.chunks, result.bytes));
+  const bytes = concatRecords(result.chunks, result.bytes);
   return encoding === "text" ? utf8.decode(bytes) : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
 }

@@ -1,5 +1,6 @@
 // GET (catch-up) and HEAD on /v1/stream/{name} (spec 01 §9.1, §9.2, §13.1). Live modes are
 // in stream-live.ts.
+import { isJsonType } from "../engine/content-types.ts";
 import type { ReadResult } from "../engine/reader.ts";
 import { encodeOffset } from "../engine/offsets.ts";
 import type { StreamRow } from "../storage/sqlite/streams.ts";
@@ -46,7 +47,7 @@ function catchUp(req: Request, row: StreamRow, params: ReadParams, deps: HttpDep
   headers.set("etag", etag);
   headers.set("cache-control", CATCH_UP_CACHE_CONTROL);
   if (req.headers.get("if-none-match") === etag) return new Response(null, { status: 304, headers });
-  return new Response(readResponseBody(result, params), { status: 200, headers });
+  return new Response(readResponseBody(result, params, row), { status: 200, headers });
 }
 
 /** `offset=now`: nothing, positioned at the tail; never cached. */
@@ -73,8 +74,9 @@ export function readHeaders(row: StreamRow, params: ReadParams, result: ReadResu
   return headers;
 }
 
-export function readResponseBody(result: ReadResult, params: ReadParams): Uint8Array | Blob {
-  return responseBody(result.records, result.bytes, params.asJson);
+export function readResponseBody(result: ReadResult, params: ReadParams, row: StreamRow): Uint8Array | Blob {
+  const shape = params.asJson ? "json-array" : isJsonType(row.content_type) ? "json-raw" : "raw";
+  return responseBody(result.chunks, result.bytes, shape);
 }
 
 /** Changes with the incarnation, the range, the view (format, key) and the closure signal. */

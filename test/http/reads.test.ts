@@ -118,3 +118,32 @@ test("a read past the tail answers empty, up to date, at the requested position"
   expect(res.headers.get("stream-next-offset")).toBe(far);
   expect(res.headers.get("stream-end-offset")).toBe(tail);
 });
+
+test("one append's JSON messages are split across responses at the record limit, none lost or repeated", async () => {
+  await createStream(app, "json-pages", "application/json");
+  const batch = Array.from({ length: 7 }, (_, i) => ({ i }));
+  await app.request("/v1/stream/json-pages", { method: "POST", body: JSON.stringify(batch), headers: { "content-type": "application/json" } });
+  await app.request("/v1/stream/json-pages", { method: "POST", body: '{"i":7}', headers: { "content-type": "application/json" } });
+  const { chunks } = await readAll("/v1/stream/json-pages");
+  const pages = chunks.map((c) => JSON.parse(c) as Array<{ i: number }>);
+  expect(pages.every((p) => p.length <= 3)).toBe(true);
+  expect(pages.flat().map((m) => m.i)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+});
+
+test("reading from an offset inside a JSON append returns just the rest of it", async () => {
+  await createStream(app, "json-mid", "application/json");
+  await app.request("/v1/stream/json-mid", { method: "POST", body: '[{"a":1},{"a":2},{"a":3}]', headers: { "content-type": "application/json" } });
+  const first = await app.request("/v1/stream/json-mid?offset=-1");
+  expect(await first.json()).toEqual([{ a: 1 }, { a: 2 }, { a: 3 }]);
+  const afterOne = encodeOffset(0);
+  expect(await (await app.request(`/v1/stream/json-mid?offset=${afterOne}`)).json()).toEqual([{ a: 2 }, { a: 3 }]);
+  expect(await (await app.request(`/v1/stream/json-mid?offset=${afterOne}&format=raw`)).text()).toBe('{"a":2}{"a":3}');
+});
+
+test("a JSON message larger than the byte limit still comes whole, alone", async () => {
+  await createStream(app, "json-big", "application/json");
+  const big = { text: "x".repeat(200) };
+  await app.request("/v1/stream/json-big", { method: "POST", body: JSON.stringify([big, { small: 1 }]), headers: { "content-type": "application/json" } });
+  const { chunks } = await readAll("/v1/stream/json-big");
+  expect(chunks.map((c) => JSON.parse(c))).toEqual([[big], [{ small: 1 }]]);
+});

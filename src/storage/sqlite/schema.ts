@@ -52,10 +52,11 @@ export const MIGRATIONS: readonly Migration[] = [
         id INTEGER PRIMARY KEY,
         stream_id INTEGER NOT NULL,
         offset INTEGER NOT NULL,
+        record_count INTEGER NOT NULL DEFAULT 1,
         ts_ms INTEGER NOT NULL,
-        payload BLOB NOT NULL,
         payload_len INTEGER NOT NULL,
-        routing_key BLOB
+        routing_key BLOB,
+        payload BLOB NOT NULL
       );
       CREATE UNIQUE INDEX wal_stream_offset_uniq ON wal(stream_id, offset);
 

@@ -1,46 +1,55 @@
-// The `wal` table: every acknowledged record of a stream until it is published (spec 02 §2.3).
+// The `wal` table: every acknowledged record of a stream until it is published (spec 02
+// §2.3). A row holds one append's records: one record, or on JSON streams all messages of
+// the append as comma-separated values (`record_count` of them), so a JSON batch costs one
+// row instead of one per message. `offset` is the seq of the row's first record.
+// `payload` is the last column: reading the columns before it never walks a large
+// payload's overflow pages.
 import type { Database } from "bun:sqlite";
 
-export interface WalRecord {
+export interface WalRow {
   offset: number;
+  record_count: number;
   ts_ms: number;
   payload: Uint8Array;
 }
 
-/** One record to insert: the row's values in column order. */
+/** One row to insert. */
 export interface WalInsert {
   streamId: number;
   offset: number;
+  recordCount: number;
   tsMs: number;
   payload: Uint8Array;
   routingKey: Uint8Array | null;
 }
 
-const INSERT_PREFIX = "INSERT INTO wal (stream_id, offset, ts_ms, payload, payload_len, routing_key) VALUES ";
+const COLUMNS = "stream_id, offset, record_count, ts_ms, payload_len, routing_key, payload";
+const INSERT_PREFIX = `INSERT INTO wal (${COLUMNS}) VALUES `;
 /** Statement sizes used for multi-row inserts: few distinct statements stay cached. */
 const INSERT_CHUNKS = [64, 16, 4, 1] as const;
-const insertSql = new Map(INSERT_CHUNKS.map((n) => [n, INSERT_PREFIX + Array(n).fill("(?, ?, ?, ?, ?, ?)").join(", ")]));
+const insertSql = new Map(INSERT_CHUNKS.map((n) => [n, INSERT_PREFIX + Array(n).fill("(?, ?, ?, ?, ?, ?, ?)").join(", ")]));
 
 /**
- * Inserts many records with multi-row statements: one statement step per up to 64 rows
- * costs about 40% less per row than one step per row, which matters for JSON batches.
+ * Inserts rows with multi-row statements: one statement step per up to 64 rows costs
+ * about 40% less per row than one step per row.
  */
-export function insertWalRecords(db: Database, records: readonly WalInsert[]): void {
+export function insertWalRows(db: Database, rows: readonly WalInsert[]): void {
   let at = 0;
   for (const chunk of INSERT_CHUNKS) {
-    if (records.length - at < chunk) continue;
+    if (rows.length - at < chunk) continue;
     const statement = db.query<never, Array<number | Uint8Array | null>>(insertSql.get(chunk)!);
-    const args = new Array<number | Uint8Array | null>(chunk * 6);
-    while (records.length - at >= chunk) {
+    const args = new Array<number | Uint8Array | null>(chunk * 7);
+    while (rows.length - at >= chunk) {
       for (let i = 0; i < chunk; i++) {
-        const r = records[at + i]!;
-        const b = i * 6;
+        const r = rows[at + i]!;
+        const b = i * 7;
         args[b] = r.streamId;
         args[b + 1] = r.offset;
-        args[b + 2] = r.tsMs;
-        args[b + 3] = r.payload;
+        args[b + 2] = r.recordCount;
+        args[b + 3] = r.tsMs;
         args[b + 4] = r.payload.byteLength;
         args[b + 5] = r.routingKey;
+        args[b + 6] = r.payload;
       }
       statement.run(...args);
       at += chunk;
@@ -48,63 +57,46 @@ export function insertWalRecords(db: Database, records: readonly WalInsert[]): v
   }
 }
 
-/** Up to `limit` records with offsets in [from, to], in order. */
-export function readWalRange(db: Database, streamId: number, from: number, to: number, limit: number): WalRecord[] {
-  return db
-    .query<WalRecord, [number, number, number, number]>(
-      "SELECT offset, ts_ms, payload FROM wal WHERE stream_id = ? AND offset >= ? AND offset <= ? ORDER BY offset LIMIT ?",
+const SELECT = "SELECT offset, record_count, ts_ms, payload FROM wal";
+
+/** Start offset of the row holding `seq`, or null when no row starts at or before it. */
+export function walRowStartAtOrBefore(db: Database, streamId: number, seq: number): number | null {
+  const row = db
+    .query<{ offset: number; end: number }, [number, number]>(
+      "SELECT offset, offset + record_count - 1 AS end FROM wal WHERE stream_id = ? AND offset <= ? ORDER BY offset DESC LIMIT 1",
     )
+    .get(streamId, seq);
+  return row && row.end >= seq ? row.offset : null;
+}
+
+/** Up to `limit` rows whose first offset is in [from, to], in order. */
+export function readWalRows(db: Database, streamId: number, from: number, to: number, limit: number): WalRow[] {
+  return db
+    .query<WalRow, [number, number, number, number]>(`${SELECT} WHERE stream_id = ? AND offset >= ? AND offset <= ? ORDER BY offset LIMIT ?`)
     .all(streamId, from, to, limit);
 }
 
-/** Up to `limit` records with offsets in [from, to] whose routing key equals `key`. */
-export function readWalRangeByKey(
-  db: Database,
-  streamId: number,
-  from: number,
-  to: number,
-  key: Uint8Array,
-  limit: number,
-): WalRecord[] {
+/** Up to `limit` rows whose first offset is in [from, to] and whose routing key is `key`. */
+export function readWalRowsByKey(db: Database, streamId: number, from: number, to: number, key: Uint8Array, limit: number): WalRow[] {
   return db
-    .query<WalRecord, [number, number, number, Uint8Array, number]>(
-      `SELECT offset, ts_ms, payload FROM wal WHERE stream_id = ? AND offset >= ? AND offset <= ?
-       AND routing_key = ? ORDER BY offset LIMIT ?`,
+    .query<WalRow, [number, number, number, Uint8Array, number]>(
+      `${SELECT} WHERE stream_id = ? AND offset >= ? AND offset <= ? AND routing_key = ? ORDER BY offset LIMIT ?`,
     )
     .all(streamId, from, to, key, limit);
 }
 
-/** Append time and payload size of one record, or null when it is not in the WAL. */
-export function getWalRecordMeta(db: Database, streamId: number, offset: number): { ts_ms: number; payload_len: number } | null {
-  return db
-    .query<{ ts_ms: number; payload_len: number }, [number, number]>(
-      "SELECT ts_ms, payload_len FROM wal WHERE stream_id = ? AND offset = ?",
-    )
-    .get(streamId, offset);
-}
-
-export function getWalRecord(db: Database, streamId: number, offset: number): WalRecord | null {
-  return db
-    .query<WalRecord, [number, number]>("SELECT offset, ts_ms, payload FROM wal WHERE stream_id = ? AND offset = ?")
-    .get(streamId, offset);
-}
-
-/** Number of records in [from, to] that share the append time `tsMs` (one append's rows). */
-export function countWalRowsWithTs(db: Database, streamId: number, from: number, to: number, tsMs: number): number {
+/** The row holding `seq`, or null. */
+export function getWalRowHolding(db: Database, streamId: number, seq: number): WalRow | null {
   const row = db
-    .query<{ n: number }, [number, number, number, number]>(
-      "SELECT COUNT(*) AS n FROM wal WHERE stream_id = ? AND offset >= ? AND offset <= ? AND ts_ms = ?",
-    )
-    .get(streamId, from, to, tsMs);
-  return row?.n ?? 0;
+    .query<WalRow, [number, number]>(`${SELECT} WHERE stream_id = ? AND offset <= ? ORDER BY offset DESC LIMIT 1`)
+    .get(streamId, seq);
+  return row && row.offset + row.record_count > seq ? row : null;
 }
 
-/** Deletes up to `limit` records of a stream incarnation; returns how many went. */
+/** Deletes up to `limit` rows of a stream incarnation; returns how many went. */
 export function deleteWalChunk(db: Database, streamId: number, limit: number): number {
   const result = db
-    .query<never, [number, number]>(
-      "DELETE FROM wal WHERE id IN (SELECT id FROM wal WHERE stream_id = ? LIMIT ?)",
-    )
+    .query<never, [number, number]>("DELETE FROM wal WHERE id IN (SELECT id FROM wal WHERE stream_id = ? LIMIT ?)")
     .run(streamId, limit);
   return result.changes;
 }
