@@ -2,6 +2,7 @@
 // the stream row, the request and the producer's stored state.
 import type { ProducerState } from "../storage/sqlite/producers.ts";
 import type { StreamRow } from "../storage/sqlite/streams.ts";
+import type { RecordBatch } from "./records.ts";
 import { checkProducer, sameProducerTuple, type ProducerHeaders } from "./producers.ts";
 
 export interface AppendRequest {
@@ -9,7 +10,7 @@ export interface AppendRequest {
   /** Normalised request content type; null when the header was absent. */
   contentType: string | null;
   /** Records to store, already validated (JSON bodies flattened one level). */
-  records: Uint8Array[];
+  records: RecordBatch;
   routingKey: Uint8Array | null;
   close: boolean;
   producer: ProducerHeaders | null;
@@ -43,7 +44,7 @@ export type AppendDecision =
 /** Decides an append against a live stream (existence and expiry are checked before). */
 export function decideAppend(row: StreamRow, req: AppendRequest, producerState: ProducerState | null): AppendDecision {
   const tailSeq = row.next_offset - 1;
-  const closeOnly = req.close && req.records.length === 0;
+  const closeOnly = req.close && req.records.count === 0;
 
   if (row.closed) {
     const producer = req.producer;

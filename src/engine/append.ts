@@ -20,7 +20,7 @@ export function executeAppend(batch: WriteBatch, req: AppendRequest): AppendOutc
   const decision = decideAppend(row, req, producerState);
   if (decision.kind === "done") return decision.outcome;
 
-  if (req.records.length > 0) {
+  if (req.records.count > 0) {
     // All records of one append share one append time, strictly later than the previous
     // append's: readers find append boundaries from it (fork sub-offsets).
     const tsMs = Math.max(req.timestampMs ?? batch.nowMs, row.last_append_ms + 1);

@@ -5,6 +5,7 @@ import { DEFAULT_CONTENT_TYPE, isJsonType } from "./content-types.ts";
 import { expireStream } from "./delete.ts";
 import { Reader } from "./reader.ts";
 import { classifyStream, isDeleted } from "./stream-status.ts";
+import type { RecordBatch } from "./records.ts";
 import type { WriteBatch } from "./write-batch.ts";
 
 export interface ForkRequest {
@@ -24,7 +25,7 @@ export interface CreateRequest {
   ttlSeconds: number | null;
   expiresAtMs: number | null;
   close: boolean;
-  records: Uint8Array[];
+  records: RecordBatch;
   fork: ForkRequest | null;
 }
 
@@ -85,7 +86,7 @@ function createFork(batch: WriteBatch, req: CreateRequest, fork: ForkRequest): C
     const first = reader.recordAt(source, forkSeq + 1);
     if (!first) return { kind: "fork_position_invalid", message: "no message follows the fork offset" };
     if (isJsonType(source.content_type)) {
-      // JSON records are stored one per message, so the kept messages are inherited as-is.
+      // The kept messages are inherited as they are: the fork's view ends inside that append.
       const available = reader.appendLength(source, forkSeq + 1, fork.subOffset);
       if (available < fork.subOffset) {
         return { kind: "fork_position_invalid", message: "fork sub-offset exceeds the messages of that append" };
@@ -110,7 +111,7 @@ function createFork(batch: WriteBatch, req: CreateRequest, fork: ForkRequest): C
   fields.last_append_ms = source.last_append_ms;
   const row = batch.createStream(fields);
   if (keptPrefix) {
-    batch.appendRecords(row, keptPrefix.tsMs, [keptPrefix.payload], null);
+    batch.appendRecords(row, keptPrefix.tsMs, { chunks: [keptPrefix.payload], count: 1 }, null);
     row.last_append_ms = Math.max(row.last_append_ms, keptPrefix.tsMs);
   }
   source.fork_refcount += 1;
@@ -119,7 +120,7 @@ function createFork(batch: WriteBatch, req: CreateRequest, fork: ForkRequest): C
 }
 
 function finishCreate(batch: WriteBatch, row: StreamRow, req: CreateRequest): CreateOutcome {
-  if (req.records.length > 0) {
+  if (req.records.count > 0) {
     const tsMs = Math.max(batch.nowMs, row.last_append_ms + 1);
     batch.appendRecords(row, tsMs, req.records, null);
     row.last_append_ms = tsMs;

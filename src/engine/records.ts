@@ -1,11 +1,20 @@
 // Turning a request body into stored records: one record per body, except on JSON streams,
-// where exactly one level of array is flattened (spec 01 §6.1). Messages are stored as sent
-// (trimmed slices of the body), which the spec allows: reads compare after parsing. Pure;
-// the HTTP layer maps a failure to 400.
+// where exactly one level of array is flattened (spec 01 §6.1). A JSON append is kept in
+// its stored form straight away: one chunk holding its messages as comma-separated values
+// (the array's interior as sent, which the spec allows: reads compare after parsing), so
+// ingest never splits and re-joins messages. Pure; the HTTP layer maps a failure to 400.
 import { isJsonType } from "./content-types.ts";
-import { splitJsonArray, trimJson } from "./json-split.ts";
+import { trimJson } from "./json-split.ts";
 
-export type PreparedRecords = { ok: true; records: Uint8Array[] } | { ok: false; message: string };
+/** An append's records in stored form: `count` records in `chunks` (one chunk per record, or on JSON streams one chunk of comma-separated messages). */
+export interface RecordBatch {
+  chunks: Uint8Array[];
+  count: number;
+}
+
+export const NO_RECORDS: RecordBatch = { chunks: [], count: 0 };
+
+export type PreparedRecords = { ok: true; batch: RecordBatch } | { ok: false; message: string };
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
@@ -13,20 +22,24 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
  * @param allowEmptyArray PUT accepts `[]` (an empty stream); POST refuses it.
  */
 export function prepareRecords(contentType: string, body: Uint8Array, allowEmptyArray: boolean): PreparedRecords {
-  if (body.byteLength === 0) return { ok: true, records: [] };
-  if (!isJsonType(contentType)) return { ok: true, records: [body] };
+  if (body.byteLength === 0) return { ok: true, batch: NO_RECORDS };
+  if (!isJsonType(contentType)) return { ok: true, batch: { chunks: [body], count: 1 } };
   let value: unknown;
   try {
     value = JSON.parse(utf8.decode(body));
   } catch {
     return { ok: false, message: "invalid JSON body" };
   }
-  if (!Array.isArray(value)) return { ok: true, records: [trimJson(body)] };
+  const trimmed = trimJson(body);
+  if (!Array.isArray(value)) return { ok: true, batch: { chunks: [trimmed], count: 1 } };
   if (value.length === 0) {
-    return allowEmptyArray ? { ok: true, records: [] } : { ok: false, message: "empty JSON array: nothing to append" };
+    return allowEmptyArray ? { ok: true, batch: NO_RECORDS } : { ok: false, message: "empty JSON array: nothing to append" };
   }
-  const records = splitJsonArray(body)!;
-  // The scan and the parser must agree on the element count; anything else is a bug.
-  if (records.length !== value.length) throw new Error(`JSON split found ${records.length} of ${value.length} elements`);
-  return { ok: true, records };
+  return { ok: true, batch: { chunks: [trimJson(trimmed.subarray(1, trimmed.byteLength - 1))], count: value.length } };
+}
+
+export function batchBytes(batch: RecordBatch): number {
+  let bytes = 0;
+  for (const chunk of batch.chunks) bytes += chunk.byteLength;
+  return bytes;
 }

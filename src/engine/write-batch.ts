@@ -15,8 +15,7 @@ import {
   type StreamRow,
 } from "../storage/sqlite/streams.ts";
 import { insertWalRows, type WalInsert } from "../storage/sqlite/wal.ts";
-import { isJsonType } from "./content-types.ts";
-import { joinJsonValues } from "./json-split.ts";
+import type { RecordBatch } from "./records.ts";
 
 export interface BatchEffects {
   /** Post-commit state of every row the batch changed. */
@@ -119,23 +118,21 @@ export class WriteBatch {
 
   /**
    * Appends one request's records (they share one append time) at the stream's next
-   * offsets. On JSON streams they become a single row of comma-separated messages; other
-   * streams store one row per record. Rows are inserted in bulk by `flushRecords`.
+   * offsets: one row per chunk (a JSON append is one chunk of all its messages). Rows are
+   * inserted in bulk by `flushRecords`.
    */
-  appendRecords(row: StreamRow, tsMs: number, payloads: readonly Uint8Array[], routingKey: Uint8Array | null): void {
-    if (payloads.length === 0) return;
+  appendRecords(row: StreamRow, tsMs: number, records: RecordBatch, routingKey: Uint8Array | null): void {
+    if (records.count === 0) return;
     let bytes = 0;
-    for (const payload of payloads) bytes += payload.byteLength;
-    if (isJsonType(row.content_type)) {
-      this.pendingRecords.push({ streamId: row.id, offset: row.next_offset, recordCount: payloads.length, tsMs, payload: joinJsonValues(payloads), routingKey });
-    } else {
-      for (let i = 0; i < payloads.length; i++) {
-        this.pendingRecords.push({ streamId: row.id, offset: row.next_offset + i, recordCount: 1, tsMs, payload: payloads[i]!, routingKey });
-      }
+    const perChunk = records.chunks.length === 1 ? records.count : 1;
+    for (let i = 0; i < records.chunks.length; i++) {
+      const payload = records.chunks[i]!;
+      bytes += payload.byteLength;
+      this.pendingRecords.push({ streamId: row.id, offset: row.next_offset + i, recordCount: perChunk, tsMs, payload, routingKey });
     }
-    row.next_offset += payloads.length;
-    row.pending_rows += payloads.length;
-    row.wal_rows += payloads.length;
+    row.next_offset += records.count;
+    row.pending_rows += records.count;
+    row.wal_rows += records.count;
     row.pending_bytes += bytes;
     row.logical_size_bytes += bytes;
     row.wal_bytes += bytes;

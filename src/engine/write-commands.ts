@@ -14,6 +14,7 @@ import type { AppendOutcome, AppendRequest } from "./append-checks.ts";
 import { executeAppend } from "./append.ts";
 import { executeCreate, type CreateOutcome, type CreateRequest } from "./create.ts";
 import { applyRenewals, executeDelete, executeExpire, executePurgeChunk, type DeleteOutcome } from "./delete.ts";
+import { batchBytes } from "./records.ts";
 import { WriteBatch, type BatchEffects, type CommittedRows } from "./write-batch.ts";
 
 export type WriteCommand =
@@ -90,7 +91,5 @@ export function executeBatch(
 /** Payload bytes a command carries, for the queue's byte bounds. */
 export function commandBytes(command: WriteCommand): number {
   if (command.op !== "append" && command.op !== "create") return 0;
-  let bytes = 0;
-  for (const record of command.req.records) bytes += record.byteLength;
-  return bytes;
+  return batchBytes(command.req.records);
 }

@@ -4,7 +4,7 @@ import type { AppendOutcome } from "../engine/append-checks.ts";
 import { DEFAULT_CONTENT_TYPE, isJsonType } from "../engine/content-types.ts";
 import type { CreateOutcome, ForkRequest } from "../engine/create.ts";
 import { decodeOffset, encodeOffset } from "../engine/offsets.ts";
-import { prepareRecords } from "../engine/records.ts";
+import { NO_RECORDS, prepareRecords, type RecordBatch } from "../engine/records.ts";
 import { readBody } from "./body.ts";
 import { awaitWrite } from "./write-wait.ts";
 import type { HttpDeps } from "./env.ts";
@@ -46,7 +46,7 @@ export async function handlePut(req: Request, name: string, deps: HttpDeps): Pro
       ttlSeconds: expiry.ttlSeconds,
       expiresAtMs: expiry.expiresAtMs,
       close,
-      records: prepared.records,
+      records: prepared.batch,
       fork,
     }),
   );
@@ -115,15 +115,15 @@ export async function handlePost(req: Request, name: string, deps: HttpDeps): Pr
   const contentType = normalizeContentType(h.get("content-type"));
   if (body.byteLength > 0 && contentType === null) throw badRequest("Content-Type is required with a body");
 
-  let records: Uint8Array[] = [];
+  let records: RecordBatch = NO_RECORDS;
   if (body.byteLength > 0) {
     // A body of another type is not parsed: the writer answers 409 (or 409 closed) for it.
     if (isJsonType(row.content_type) && contentType !== null && isJsonType(contentType)) {
       const prepared = prepareRecords(row.content_type, body, false);
       if (!prepared.ok) throw badRequest(prepared.message);
-      records = prepared.records;
+      records = prepared.batch;
     } else {
-      records = [body];
+      records = { chunks: [body], count: 1 };
     }
   }
 
@@ -139,7 +139,7 @@ export async function handlePost(req: Request, name: string, deps: HttpDeps): Pr
       timestampMs,
     }),
   );
-  return appendResponse(outcome, records.length > 0);
+  return appendResponse(outcome, records.count > 0);
 }
 
 function appendResponse(outcome: AppendOutcome, hadRecords: boolean): Response {
