@@ -15,9 +15,14 @@ export interface App {
   close(): Promise<void>;
 }
 
-export async function createApp(config: Config, log: Logger): Promise<App> {
+export interface AppHooks {
+  /** The writer thread died: large batches can no longer commit. */
+  onWriterFailed?(message: string): void;
+}
+
+export async function createApp(config: Config, log: Logger, hooks: AppHooks = {}): Promise<App> {
   const db = openDatabase(config.dbPath, { cacheBytes: config.sqlite.cacheBytes });
-  const engine = new Engine(db, config, log);
+  const engine = await Engine.open(db, config, log, (message) => hooks.onWriterFailed?.(message));
   let closing = false;
   const http = buildRoutes({ engine, config, log, isClosing: () => closing });
   engine.start();

@@ -27,6 +27,7 @@ const envSchema = z.object({
   DS_INGEST_BUSY_MS: int(0, 5000),
   DS_APPEND_TIMEOUT_MS: int(1, 3000),
   DS_APPEND_MAX_BODY_BYTES: int(1, 10 * MiB),
+  DS_WRITER_THREAD_MIN_BATCH_BYTES: int(0, 64 * 1024),
 
   DS_READ_MAX_BYTES: int(1, 1 * MiB),
   DS_READ_MAX_RECORDS: int(1, 1000),
@@ -66,6 +67,8 @@ export interface Config {
     busyRetryMs: number;
     appendTimeoutMs: number;
     maxBodyBytes: number;
+    /** Batches with at least this many bytes commit on the writer thread; 0 = no thread. */
+    offloadMinBatchBytes: number;
   };
   read: { maxBytes: number; maxRecords: number; keyScanMaxOffsets: number };
   live: { longPollDefaultMs: number; longPollMaxMs: number; sseKeepAliveMs: number; sseMaxConnectionMs: number };
@@ -183,6 +186,7 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
       busyRetryMs: e.DS_INGEST_BUSY_MS,
       appendTimeoutMs: e.DS_APPEND_TIMEOUT_MS,
       maxBodyBytes: e.DS_APPEND_MAX_BODY_BYTES,
+      offloadMinBatchBytes: e.DS_WRITER_THREAD_MIN_BATCH_BYTES,
     },
     read: {
       maxBytes: e.DS_READ_MAX_BYTES,

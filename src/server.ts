@@ -8,7 +8,10 @@ async function startServer(config: Config): Promise<void> {
   const log = createLogger(config.logLevel);
   const unknown = unknownEnvNames(process.env);
   if (unknown.length > 0) log.warn({ names: unknown }, "unknown DS_* environment variables");
-  const app = await createApp(config, log);
+  const app = await createApp(config, log, {
+    // Without its writer thread the server cannot commit large batches: exit so a supervisor restarts it.
+    onWriterFailed: () => process.exit(1),
+  });
   const server = Bun.serve({
     hostname: config.host,
     port: config.port,

@@ -13,7 +13,9 @@ import { Notifier, type WaitResult } from "./notifier.ts";
 import { Reader, type ReadResult } from "./reader.ts";
 import { StreamCache } from "./stream-cache.ts";
 import { classifyStream, type ExpiryOf, type StreamStatus } from "./stream-status.ts";
+import { ThreadWriter } from "./thread-writer.ts";
 import type { BatchEffects } from "./write-batch.ts";
+import { InlineWriter, type Writer } from "./writer.ts";
 import { WriteQueue } from "./write-queue.ts";
 
 /** Read results kept for live-reader fan-out (small: results can hold a response's bytes). */
@@ -34,23 +36,25 @@ export class Engine {
   private readonly housekeeping: Housekeeping;
   private readonly expiryOf: ExpiryOf = (row) => this.access.effectiveExpiresAt(row);
   private readonly recentReads = new Map<string, ReadResult>();
+  private readonly writers: Writer[];
 
-  constructor(
+  private constructor(
     readonly db: Database,
     private readonly config: Config,
     log: Logger,
+    thread: Writer | null,
   ) {
     this.streams = new StreamCache(db, config.engine.streamCacheEntries);
     this.queue = new WriteQueue(
-      db,
-      this.streams,
+      new InlineWriter(db, config.ingest.busyRetryMs, this.streams),
+      thread,
       {
         lingerMs: config.ingest.flushDelayMs,
         maxBatchRequests: config.ingest.maxBatchRequests,
         maxBatchBytes: config.ingest.maxBatchBytes,
         maxQueueRequests: config.ingest.maxQueueRequests,
         maxQueueBytes: config.ingest.maxQueueBytes,
-        busyRetryMs: config.ingest.busyRetryMs,
+        offloadMinBytes: config.ingest.offloadMinBatchBytes,
         requestTimeoutMs: config.ingest.appendTimeoutMs,
       },
       {
@@ -59,8 +63,20 @@ export class Engine {
         onBatchFailed: (message) => log.error({ message }, "write batch failed"),
       },
     );
+    this.writers = thread ? [thread] : [];
     this.reader = new Reader(db, (id) => this.streams.byStreamId(id));
     this.housekeeping = new Housekeeping(db, this.queue, this.expiryOf, config.housekeeping, log);
+  }
+
+  /** Builds the engine on a migrated database, with the writer thread unless it is turned off. */
+  static async open(db: Database, config: Config, log: Logger, onWriterFailed: (message: string) => void): Promise<Engine> {
+    const thread = config.ingest.offloadMinBatchBytes > 0
+      ? await ThreadWriter.start(config.dbPath, config.sqlite.cacheBytes, config.ingest.busyRetryMs, (message) => {
+          log.fatal({ message }, "writer thread failed");
+          onWriterFailed(message);
+        })
+      : null;
+    return new Engine(db, config, log, thread);
   }
 
   private onCommitted(effects: BatchEffects): void {
@@ -155,6 +171,7 @@ export class Engine {
     // Waiters answer from their last read during the drain below, while SQLite is still open.
     this.notifier.close();
     await this.queue.close();
+    for (const writer of this.writers) await writer.close();
     this.db.close();
   }
 }

@@ -5,13 +5,12 @@
 // committed and takes everything queued meanwhile (bounded by request count and bytes),
 // so an idle server commits a lone append at once and a busy one commits large batches.
 // `lingerMs` > 0 lets a batch wait that long to grow; it only helps on disks whose fsync
-// is very slow. Transactions run on this thread: a COMMIT blocks it for about one fsync,
-// which measured cheaper than handing batches to a worker thread and back (docs/decisions.md).
+// is very slow. One batch runs at a time, inline or on the writer thread (writer.ts).
 // Every request has a deadline; one still queued when it passes is answered 408 and is
 // never written.
-import type { Database } from "bun:sqlite";
-import type { BatchEffects, CommittedRows } from "./write-batch.ts";
-import { commandBytes, executeBatch, type CommandResults, type WriteCommand, type WriteResult } from "./write-commands.ts";
+import type { BatchEffects } from "./write-batch.ts";
+import { commandBytes, type BatchReply, type CommandResults, type WriteCommand, type WriteResult } from "./write-commands.ts";
+import type { Writer } from "./writer.ts";
 
 export interface WriteQueueOptions {
   lingerMs: number;
@@ -19,7 +18,8 @@ export interface WriteQueueOptions {
   maxBatchBytes: number;
   maxQueueRequests: number;
   maxQueueBytes: number;
-  busyRetryMs: number;
+  /** Batches carrying at least this many payload bytes go to the writer thread. */
+  offloadMinBytes: number;
   /** How long a request may wait for its commit. */
   requestTimeoutMs: number;
 }
@@ -106,13 +106,14 @@ export class WriteQueue {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private watchdog: ReturnType<typeof setInterval> | null = null;
   private closed = false;
+  private inFlight = false;
   private drainWaiters: Array<() => void> = [];
   /** Totals since start, for /metrics and benchmarks. */
   readonly stats = { batches: 0, commands: 0, bytes: 0, commitMs: 0, failedBatches: 0, timeouts: 0 };
 
   constructor(
-    private readonly db: Database,
-    private readonly committed: CommittedRows,
+    private readonly inline: Writer,
+    private readonly thread: Writer | null,
     private readonly options: WriteQueueOptions,
     private readonly hooks: QueueHooks,
   ) {}
@@ -140,7 +141,7 @@ export class WriteQueue {
 
   /** Makes sure a batch runs within `delayMs` even with nothing queued (TTL renewals). */
   requestFlush(delayMs: number): void {
-    if (this.closed || this.immediate || this.timer) return;
+    if (this.closed || this.immediate || this.timer || this.inFlight) return;
     this.timer = setTimeout(() => this.flush(), delayMs);
   }
 
@@ -160,7 +161,7 @@ export class WriteQueue {
   }
 
   private schedule(): void {
-    if (this.immediate) return;
+    if (this.immediate || this.inFlight) return;
     const full = this.queue.length >= this.options.maxBatchRequests || this.queuedBytes >= this.options.maxBatchBytes;
     if (this.options.lingerMs > 0 && !full && !this.closed) {
       this.timer ??= setTimeout(() => this.flush(), this.options.lingerMs);
@@ -173,7 +174,7 @@ export class WriteQueue {
     setImmediate(() => this.flush());
   }
 
-  private takeBatch(): Pending[] {
+  private takeBatch(): { batch: Pending[]; bytes: number } {
     const batch: Pending[] = [];
     let bytes = 0;
     // The command that crosses the byte bound still joins, so a large body always fits.
@@ -185,24 +186,33 @@ export class WriteQueue {
       bytes += item.bytes;
       batch.push(item);
     }
-    return batch;
+    return { batch, bytes };
   }
 
   private flush(): void {
     this.immediate = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    const batch = this.takeBatch();
+    if (this.inFlight) return;
+    const { batch, bytes } = this.takeBatch();
     const renewals = this.hooks.takeRenewals();
     const commands = batch.map((item) => item.command);
     if (renewals) commands.unshift({ op: "renew", renewals });
-    if (commands.length > 0) this.commit(batch, commands, renewals !== null);
-    if (this.queue.length > 0) this.schedule();
-    else this.notifyDrained();
+    if (commands.length === 0) {
+      this.notifyDrained();
+      return;
+    }
+    const writer = this.thread && bytes >= this.options.offloadMinBytes ? this.thread : this.inline;
+    this.inFlight = true;
+    void writer.run(commands).then((reply) => {
+      this.inFlight = false;
+      this.complete(batch, reply, renewals !== null);
+      if (this.queue.length > 0) this.schedule();
+      else this.notifyDrained();
+    });
   }
 
-  private commit(batch: Pending[], commands: WriteCommand[], withRenewals: boolean): void {
-    const reply = executeBatch(this.db, commands, this.options.busyRetryMs, this.committed);
+  private complete(batch: Pending[], reply: BatchReply, withRenewals: boolean): void {
     if (!reply.ok) {
       this.stats.failedBatches += 1;
       this.hooks.onBatchFailed(reply.message);
@@ -263,7 +273,7 @@ export class WriteQueue {
   }
 
   private notifyDrained(): void {
-    if (this.queue.length > 0 || this.drainWaiters.length === 0) return;
+    if (this.queue.length > 0 || this.inFlight || this.drainWaiters.length === 0) return;
     const waiters = this.drainWaiters;
     this.drainWaiters = [];
     for (const resolve of waiters) resolve();

@@ -7,6 +7,8 @@ import { MIGRATIONS, SCHEMA_VERSION } from "./schema.ts";
 export interface OpenOptions {
   /** Page cache budget in bytes; 0 keeps SQLite's default. */
   cacheBytes?: number;
+  /** Apply migrations (the main connection does; the writer thread opens a migrated file). */
+  migrate?: boolean;
 }
 
 export function openDatabase(path: string, options: OpenOptions = {}): Database {
@@ -22,7 +24,7 @@ export function openDatabase(path: string, options: OpenOptions = {}): Database 
   if (options.cacheBytes && options.cacheBytes > 0) {
     db.exec(`PRAGMA cache_size = -${Math.max(1, Math.floor(options.cacheBytes / 1024))}`);
   }
-  migrate(db);
+  if (options.migrate !== false) migrate(db);
   return db;
 }
 

@@ -1,0 +1,53 @@
+// Entry of the writer thread: its own connection to the (already migrated) database; runs
+// one batch per message and answers with the reply as JSON (a reply holds no bytes).
+import type { Database } from "bun:sqlite";
+import { openDatabase } from "../storage/sqlite/open.ts";
+import { decodeBatch, type WireBatch } from "./batch-wire.ts";
+import { committedRowsFrom } from "./write-batch.ts";
+import { executeBatch } from "./write-commands.ts";
+
+declare const self: Worker;
+
+export type WriterThreadMessage =
+  | { type: "init"; dbPath: string; cacheBytes: number; busyRetryMs: number }
+  | { type: "batch"; id: number; batch: WireBatch }
+  | { type: "close" };
+
+export type WriterThreadReply =
+  | { type: "ready" }
+  | { type: "init-failed"; message: string }
+  | { type: "reply"; id: number; reply: string }
+  | { type: "closed" };
+
+let db: Database | null = null;
+let busyRetryMs = 5000;
+
+function post(message: WriterThreadReply): void {
+  self.postMessage(message);
+}
+
+self.onmessage = (event: MessageEvent<WriterThreadMessage>) => {
+  const message = event.data;
+  switch (message.type) {
+    case "init":
+      try {
+        db = openDatabase(message.dbPath, { cacheBytes: message.cacheBytes, migrate: false });
+        busyRetryMs = message.busyRetryMs;
+        post({ type: "ready" });
+      } catch (error) {
+        post({ type: "init-failed", message: error instanceof Error ? error.message : String(error) });
+      }
+      return;
+    case "batch": {
+      // Rows come from SQLite each batch: inline batches on the other connection change them too.
+      const reply = executeBatch(db!, decodeBatch(message.batch), busyRetryMs, committedRowsFrom(db!));
+      post({ type: "reply", id: message.id, reply: JSON.stringify(reply) });
+      return;
+    }
+    case "close":
+      db?.close();
+      db = null;
+      post({ type: "closed" });
+      return;
+  }
+};

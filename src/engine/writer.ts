@@ -1,0 +1,27 @@
+// Where a write batch runs. Small batches run inline on the event-loop thread: for them a
+// COMMIT costs about one fsync, less than handing the batch to another thread and back.
+// Batches carrying many bytes go to the writer thread, whose own connection pays the
+// page writes and the fsync while the event loop keeps serving (docs/decisions.md).
+// Only one batch runs at a time, whichever writer runs it, so order is kept.
+import type { Database } from "bun:sqlite";
+import type { CommittedRows } from "./write-batch.ts";
+import { executeBatch, type BatchReply, type WriteCommand } from "./write-commands.ts";
+
+export interface Writer {
+  run(commands: WriteCommand[]): Promise<BatchReply>;
+  close(): Promise<void>;
+}
+
+export class InlineWriter implements Writer {
+  constructor(
+    private readonly db: Database,
+    private readonly busyRetryMs: number,
+    private readonly committed: CommittedRows,
+  ) {}
+
+  run(commands: WriteCommand[]): Promise<BatchReply> {
+    return Promise.resolve(executeBatch(this.db, commands, this.busyRetryMs, this.committed));
+  }
+
+  async close(): Promise<void> {}
+}
