@@ -11,6 +11,7 @@ import { AccessTracker } from "./expiry.ts";
 import { Housekeeping } from "./housekeeping.ts";
 import { Notifier, type WaitResult } from "./notifier.ts";
 import { Reader, type ReadResult } from "./reader.ts";
+import { ReadCache } from "./read-cache.ts";
 import { StreamCache } from "./stream-cache.ts";
 import { classifyStream, type ExpiryOf, type StreamStatus } from "./stream-status.ts";
 import { ThreadWriter } from "./thread-writer.ts";
@@ -18,9 +19,9 @@ import type { BatchEffects } from "./write-batch.ts";
 import { InlineWriter, type Writer } from "./writer.ts";
 import { WriteQueue } from "./write-queue.ts";
 
-/** Read results kept for live-reader fan-out (small: results can hold a response's bytes). */
-const RECENT_READS_MAX = 16;
-const RECENT_READ_BYTES_MAX = 256 * 1024;
+/** Read results kept for live fan-out and catch-up read-ahead. */
+const READ_CACHE_ENTRIES = 64;
+const READ_CACHE_BYTES = 16 * 1024 * 1024;
 
 export interface StreamLookup {
   row: StreamRow | null;
@@ -35,8 +36,9 @@ export class Engine {
   private readonly reader: Reader;
   private readonly housekeeping: Housekeeping;
   private readonly expiryOf: ExpiryOf = (row) => this.access.effectiveExpiresAt(row);
-  private readonly recentReads = new Map<string, ReadResult>();
+  private readonly readCache = new ReadCache(READ_CACHE_ENTRIES, READ_CACHE_BYTES);
   private readonly writers: Writer[];
+  private closing = false;
 
   private constructor(
     readonly db: Database,
@@ -106,22 +108,30 @@ export class Engine {
     return this.queue.submit({ op: "delete", name });
   }
 
-  /**
-   * Records after `afterSeq`. When an append wakes many live readers at the same position,
-   * they all ask for the same range: the last few results are kept, keyed by the tail they
-   * saw, so the fan-out reads SQLite once. A new tail changes the key, so nothing stale is
-   * ever served.
-   */
+  /** Records after `afterSeq` (see ReadCache for what is shared between reads). */
   read(row: StreamRow, afterSeq: number, key: Uint8Array | null = null): ReadResult {
     if (key !== null) return this.reader.read(row, afterSeq, this.config.read, key);
-    const memoKey = `${row.id}:${afterSeq}:${row.next_offset}`;
-    const memo = this.recentReads.get(memoKey);
-    if (memo) return memo;
-    const result = this.reader.read(row, afterSeq, this.config.read, key);
-    if (result.bytes > RECENT_READ_BYTES_MAX) return result;
-    this.recentReads.set(memoKey, result);
-    if (this.recentReads.size > RECENT_READS_MAX) this.recentReads.delete(this.recentReads.keys().next().value!);
+    const cacheKey = ReadCache.key(row.id, afterSeq);
+    const cached = this.readCache.get(cacheKey, row.next_offset);
+    if (cached) return cached;
+    const result = this.reader.read(row, afterSeq, this.config.read, null);
+    this.readCache.put(cacheKey, result, row.next_offset);
     return result;
+  }
+
+  /**
+   * A catch-up reader that got a full chunk will ask for the next one: read it now, on the
+   * next event-loop turn, so it is ready by the time the current chunk has been sent.
+   */
+  readAhead(row: StreamRow, result: ReadResult): void {
+    if (result.upToDate || result.records === 0) return;
+    const cacheKey = ReadCache.key(row.id, result.throughSeq);
+    if (this.readCache.has(cacheKey)) return;
+    setImmediate(() => {
+      const current = this.streams.byStreamId(row.id);
+      if (!current || this.closing || this.readCache.has(cacheKey)) return;
+      this.readCache.put(cacheKey, this.reader.read(current, result.throughSeq, this.config.read, null), current.next_offset);
+    });
   }
 
   /** Position just before the first record appended at or after `sinceMs`. */
@@ -167,6 +177,7 @@ export class Engine {
 
   /** Stops background work, commits everything queued, ends live reads, closes SQLite. */
   async close(): Promise<void> {
+    this.closing = true;
     this.housekeeping.stop();
     // Waiters answer from their last read during the drain below, while SQLite is still open.
     this.notifier.close();

@@ -42,6 +42,7 @@ function catchUp(req: Request, row: StreamRow, params: ReadParams, deps: HttpDep
   if (params.position?.kind === "now") return tailResponse(row, params, deps);
   const after = startSeq(params, row, (since) => deps.engine.seekTime(row, since));
   const result = deps.engine.read(row, after, params.key);
+  if (params.key === null) deps.engine.readAhead(row, result);
   const headers = readHeaders(row, params, result, deps);
   const etag = etagOf(row, after, result, params);
   headers.set("etag", etag);
