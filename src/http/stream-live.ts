@@ -9,6 +9,7 @@ import type { HttpDeps } from "./env.ts";
 import { missingStream } from "./errors.ts";
 import { concatRecords, jsonArrayOf } from "./read-body.ts";
 import { startSeq, type ReadParams } from "./read-params.ts";
+import { EventSink } from "./event-sink.ts";
 import { formatSseEvent } from "./sse-format.ts";
 import { H } from "./stream-headers.ts";
 import { readHeaders, readResponseBody } from "./stream-read.ts";
@@ -70,48 +71,27 @@ export function handleSse(req: Request, initial: StreamRow, params: ReadParams, 
   });
   if (encoding === "base64") headers.set(H.sseEncoding, "base64");
 
-  const abort = new AbortController();
-  req.signal.addEventListener("abort", () => abort.abort(), { once: true });
-  const body = new ReadableStream<Uint8Array>({
-    start: (controller) => {
-      void runSse(controller, initial, params, encoding, deps, abort.signal).finally(() => {
-        try {
-          controller.close();
-        } catch {
-          // already closed by a cancelled client
-        }
-      });
-    },
-    cancel: () => abort.abort(),
-  });
-  return new Response(body, { status: 200, headers });
+  const sink = new EventSink(req.signal);
+  void runSse(sink, initial, params, encoding, deps).finally(() => sink.end());
+  return new Response(sink.body, { status: 200, headers });
 }
 
 async function runSse(
-  out: ReadableStreamDefaultController<Uint8Array>,
+  sink: EventSink,
   initial: StreamRow,
   params: ReadParams,
   encoding: "json" | "text" | "base64",
   deps: HttpDeps,
-  signal: AbortSignal,
 ): Promise<void> {
   const { sseKeepAliveMs, sseMaxConnectionMs } = deps.config.live;
   const endAt = Date.now() + sseMaxConnectionMs;
   let cursor = params.cursor;
   let after = startSeq(params, initial, (since) => deps.engine.seekTime(initial, since));
   let row: StreamRow | null = initial;
-  const send = (chunk: string): boolean => {
-    if (signal.aborted) return false;
-    try {
-      out.enqueue(new TextEncoder().encode(chunk));
-      return true;
-    } catch {
-      return false; // the client went away: stop and release the wait below
-    }
-  };
-  while (row && !signal.aborted) {
+  const send = (event: string): Promise<boolean> => sink.write(event);
+  while (row && !sink.closed.aborted) {
     const result = deps.engine.read(row, after, params.key);
-    if (result.records > 0 && !send(formatSseEvent("data", ssePayload(result, encoding)))) return;
+    if (result.records > 0 && !(await send(formatSseEvent("data", ssePayload(result, encoding))))) return;
     after = result.throughSeq;
     const finished = result.upToDate && row.closed === 1;
     cursor = nextCursor(Date.now(), cursor);
@@ -119,7 +99,7 @@ async function runSse(
     if (!finished) control.streamCursor = cursor;
     if (result.upToDate) control.upToDate = true;
     if (finished) control.streamClosed = true;
-    if (!send(formatSseEvent("control", JSON.stringify(control)))) return;
+    if (!(await send(formatSseEvent("control", JSON.stringify(control))))) return;
     if (finished) return;
     if (!result.upToDate) continue;
 
@@ -127,14 +107,14 @@ async function runSse(
     for (;;) {
       const remaining = endAt - Date.now();
       if (remaining <= 0 || deps.isClosing()) return;
-      const woke = await deps.engine.waitForChange(row.id, Math.min(sseKeepAliveMs, remaining), signal);
+      const woke = await deps.engine.waitForChange(row.id, Math.min(sseKeepAliveMs, remaining), sink.closed);
       if (woke === "aborted") return;
       row = refresh(row, deps);
       if (!row) return;
       if (woke === "changed" || row.next_offset - 1 > after || row.closed) break;
       deps.engine.recordRead(row);
       const keepAlive = { streamNextOffset: encodeOffset(after), streamCursor: nextCursor(Date.now(), cursor), upToDate: true };
-      if (!send(formatSseEvent("control", JSON.stringify(keepAlive)))) return;
+      if (!(await send(formatSseEvent("control", JSON.stringify(keepAlive))))) return;
     }
     deps.engine.recordRead(row);
   }

@@ -1,0 +1,70 @@
+// A streamed response body that respects backpressure: `write` resolves once the client is
+// ready for more, so a slow SSE reader holds at most a few events in memory instead of
+// everything the stream produces. When the client goes away, `closed` aborts and every
+// write answers false, so the producer stops and releases what it holds.
+const encoder = new TextEncoder();
+/** Events queued ahead of the socket before a write waits. */
+const QUEUED_EVENTS_MAX = 8;
+
+export class EventSink {
+  readonly body: ReadableStream<Uint8Array>;
+  private readonly abort = new AbortController();
+  private controller: ReadableStreamDefaultController<Uint8Array> | null = null;
+  private resumeWriter: (() => void) | null = null;
+
+  constructor(requestSignal: AbortSignal) {
+    requestSignal.addEventListener("abort", () => this.stop(), { once: true });
+    this.body = new ReadableStream<Uint8Array>(
+      {
+        start: (controller) => {
+          this.controller = controller;
+        },
+        pull: () => this.resume(),
+        cancel: () => this.stop(),
+      },
+      { highWaterMark: QUEUED_EVENTS_MAX },
+    );
+  }
+
+  /** Aborts when the client disconnects (or the sink is closed). */
+  get closed(): AbortSignal {
+    return this.abort.signal;
+  }
+
+  async write(text: string): Promise<boolean> {
+    if (this.abort.signal.aborted || !this.controller) return false;
+    try {
+      this.controller.enqueue(encoder.encode(text));
+    } catch {
+      this.stop();
+      return false;
+    }
+    if ((this.controller.desiredSize ?? 1) <= 0) {
+      await new Promise<void>((resolve) => {
+        this.resumeWriter = resolve;
+      });
+    }
+    return !this.abort.signal.aborted;
+  }
+
+  /** Ends the response (after what was written has been sent). */
+  end(): void {
+    try {
+      this.controller?.close();
+    } catch {
+      // already closed or cancelled by the client
+    }
+    this.stop();
+  }
+
+  private resume(): void {
+    const resume = this.resumeWriter;
+    this.resumeWriter = null;
+    resume?.();
+  }
+
+  private stop(): void {
+    this.abort.abort();
+    this.resume();
+  }
+}
