@@ -6,10 +6,10 @@
 // Both servers run as their own processes on 127.0.0.1 and are driven by the same client code
 // (Bun's fetch, in this process). Scenarios: 100-byte appends (32 writers, 8 streams), JSON
 // batches of 100 records, catch-up reads of a 200 MiB stream (1 and 4 readers), long-poll
-// delivery latency (100 readers, one append every 20 ms), stream creation (10,000 PUTs), and
-// the real server's peak RSS. Each scenario alternates ours/trivial for several rounds and
-// reports the median, so machine noise hits both alike. Prints a table with ratios against
-// targets and writes bench-results/baseline.json.
+// and SSE delivery latency (100 readers, one append every 20 ms), stream creation (10,000
+// PUTs), and the real server's peak RSS. Each scenario alternates ours/trivial for several
+// rounds and reports the median, so machine noise hits both alike. Prints a table with
+// ratios against targets and writes bench-results/baseline.json.
 //
 // Environment: DS_BENCH_DURATION_MS (5000), DS_BENCH_ROUNDS (2), DS_BENCH_CATCHUP_MB (200),
 // DS_BENCH_LONGPOLL_MS (5000), DS_BENCH_CREATES (10000).
@@ -24,6 +24,7 @@ import {
   createScenario,
   jsonScenario,
   longPollScenario,
+  sseScenario,
   type BenchConfig,
   type Figures,
   type Scenario,
@@ -134,6 +135,10 @@ const ROWS: Row[] = [
   { label: "long-poll delivery p99 ms", scenario: "long-poll", metric: "p99Ms", combine: "median", target: { op: "<=", ratio: 2 } },
   { label: "long-poll missing deliveries", scenario: "long-poll", metric: "missing", combine: "sum" },
   { label: "long-poll errors", scenario: "long-poll", metric: "errors", combine: "sum" },
+  { label: "SSE delivery p50 ms", scenario: "sse", metric: "p50Ms", combine: "median" },
+  { label: "SSE delivery p99 ms", scenario: "sse", metric: "p99Ms", combine: "median", target: { op: "<=", ratio: 2 } },
+  { label: "SSE missing deliveries", scenario: "sse", metric: "missing", combine: "sum" },
+  { label: "SSE errors", scenario: "sse", metric: "errors", combine: "sum" },
   { label: "creates/s (32 concurrent)", scenario: "creates", metric: "createsPerSec", combine: "median", target: { op: ">=", ratio: 0.3 } },
   { label: "create errors", scenario: "creates", metric: "errors", combine: "sum" },
 ];
@@ -215,7 +220,7 @@ async function benchmark(config: BenchConfig, p: Processes): Promise<void> {
 
   const started = performance.now();
   const results: Results = {};
-  const scenarios = [appendScenario(config), jsonScenario(config), catchUpScenario(config), longPollScenario(config), createScenario(config)];
+  const scenarios = [appendScenario(config), jsonScenario(config), catchUpScenario(config), longPollScenario(config), sseScenario(config), createScenario(config)];
   let ingest: Record<string, number> = {};
   for (const scenario of scenarios) {
     console.log(`${scenario.name}:`);

@@ -292,6 +292,67 @@ export function longPollScenario(config: BenchConfig): Scenario {
   };
 }
 
+// --- SSE delivery latency --------------------------------------------------------------------
+
+/** One SSE reader from the tail: notes when each record's line arrives in a data event. */
+async function followSse(url: string, lastIndex: number, sentAt: number[], out: Deliveries, stop: AbortSignal): Promise<void> {
+  try {
+    const res = await fetch(`${url}?offset=now&live=sse`, { signal: stop });
+    if (res.status !== 200 || !res.body) {
+      out.errors += 1;
+      return;
+    }
+    const reader = res.body.getReader();
+    const decoder = new TextDecoder();
+    let pending = "";
+    for (;;) {
+      const next = await reader.read();
+      if (next.done) return;
+      const receivedAt = performance.now();
+      pending += decoder.decode(next.value, { stream: true });
+      const events = pending.split("\n\n");
+      pending = events.pop() ?? "";
+      for (const event of events) {
+        if (!event.startsWith("event: data")) continue;
+        const text = event.split("\n").filter((l) => l.startsWith("data:")).map((l) => l.slice(5)).join("\n");
+        if (recordDeliveries(text, receivedAt, sentAt, out) >= lastIndex) return;
+      }
+    }
+  } catch {
+    if (!stop.aborted) out.errors += 1;
+  }
+}
+
+export function sseScenario(config: BenchConfig): Scenario {
+  const appends = Math.max(LONG_POLL_WARM_UP_APPENDS + 1, Math.floor(config.longPollMs / LONG_POLL_INTERVAL_MS));
+  return {
+    name: "sse",
+    setup: async () => {},
+    run: async (target, round) => {
+      const name = `bench-sse-${round}`;
+      await createStreamOrThrow(target.url, name, "text/plain");
+      const sentAt: number[] = [];
+      const out: Deliveries = { latencies: [], errors: 0 };
+      const stop = new AbortController();
+      const url = streamUrl(target.url, name);
+      const readers = Promise.all(range(LONG_POLL_READERS).map(() => followSse(url, appends - 1, sentAt, out, stop.signal)));
+      await sleep(READERS_PARK_MS);
+      const writeErrors = await writeOnSchedule(target, name, appends, sentAt);
+      await Promise.race([readers, sleep(READERS_DRAIN_MS)]);
+      stop.abort();
+      await readers;
+      const expected = LONG_POLL_READERS * (appends - LONG_POLL_WARM_UP_APPENDS);
+      return {
+        p50Ms: quantile(out.latencies, 0.5),
+        p99Ms: quantile(out.latencies, 0.99),
+        deliveries: out.latencies.length,
+        missing: expected - out.latencies.length,
+        errors: out.errors + writeErrors,
+      };
+    },
+  };
+}
+
 // --- stream creation -------------------------------------------------------------------------
 
 const CREATE_DEADLINE_MS = 90_000;

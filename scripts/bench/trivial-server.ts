@@ -1,7 +1,8 @@
 // The benchmark's reference point: a Bun.serve process that answers the requests of every
 // baseline scenario with correctly-shaped responses while doing (almost) no work. It keeps
 // no data: per stream only a byte counter, its content type, the last few small bodies (so
-// a late long-poll still sees every record) and the parked long-polls.
+// a late long-poll still sees every record), the parked long-polls and the open SSE
+// connections (each append is written to them as one data event plus one control event).
 //
 //   PORT=0 DS_HOST=127.0.0.1 bun run scripts/bench/trivial-server.ts
 //
@@ -23,6 +24,16 @@ interface StreamState {
   bytes: number;
   recent: Array<{ start: number; body: Uint8Array }>;
   waiters: Set<Waiter>;
+  sse: Set<ReadableStreamDefaultController<Uint8Array>>;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+function sseEvents(state: StreamState, body: Uint8Array): Uint8Array {
+  const data = decoder.decode(body).split("\n").map((line) => `data:${line}\n`).join("");
+  const control = JSON.stringify({ streamNextOffset: token(state.bytes), upToDate: true });
+  return encoder.encode(`event: data\n${data}\nevent: control\ndata:${control}\n\n`);
 }
 
 const streams = new Map<string, StreamState>();
@@ -44,7 +55,13 @@ function notFound(): Response {
 
 function handlePut(name: string, req: Request): Response {
   const existing = streams.get(name);
-  const state = existing ?? { contentType: req.headers.get("content-type") ?? "application/octet-stream", bytes: 0, recent: [], waiters: new Set() };
+  const state = existing ?? {
+    contentType: req.headers.get("content-type") ?? "application/octet-stream",
+    bytes: 0,
+    recent: [],
+    waiters: new Set(),
+    sse: new Set(),
+  };
   if (!existing) streams.set(name, state);
   const headers = { "content-type": state.contentType, "stream-next-offset": token(state.bytes) };
   return new Response(null, { status: existing ? 200 : 201, headers });
@@ -60,6 +77,10 @@ async function handlePost(name: string, req: Request): Promise<Response> {
   if (state.recent.length > RECENT_BODIES) state.recent.shift();
   for (const waiter of state.waiters) waiter.resolve(liveData(state, waiter.after));
   state.waiters.clear();
+  if (state.sse.size > 0) {
+    const events = sseEvents(state, body);
+    for (const controller of state.sse) controller.enqueue(events);
+  }
   return new Response(null, { status: 204, headers: { "stream-next-offset": token(state.bytes) } });
 }
 
@@ -96,6 +117,23 @@ function longPoll(state: StreamState, position: number, timeoutMs: number, signa
   });
 }
 
+/** SSE from the tail: one control event now, then each append as it comes. */
+function sse(state: StreamState, signal: AbortSignal): Response {
+  let own: ReadableStreamDefaultController<Uint8Array> | null = null;
+  const body = new ReadableStream<Uint8Array>({
+    start: (controller) => {
+      own = controller;
+      state.sse.add(controller);
+      controller.enqueue(encoder.encode(`event: control\ndata:${JSON.stringify({ streamNextOffset: token(state.bytes), upToDate: true })}\n\n`));
+    },
+    cancel: () => {
+      if (own) state.sse.delete(own);
+    },
+  });
+  signal.addEventListener("abort", () => own && state.sse.delete(own), { once: true });
+  return new Response(body, { headers: { "content-type": "text/event-stream", "cache-control": "no-cache" } });
+}
+
 function handleGet(name: string, url: URL, req: Request): Response | Promise<Response> {
   const state = streams.get(name);
   if (!state) return notFound();
@@ -104,6 +142,7 @@ function handleGet(name: string, url: URL, req: Request): Response | Promise<Res
     const timeoutMs = Number(url.searchParams.get("timeout_ms") ?? DEFAULT_LONG_POLL_MS);
     return longPoll(state, position, timeoutMs, req.signal);
   }
+  if (url.searchParams.get("live") === "sse") return sse(state, req.signal);
   return catchUp(state, position);
 }
 

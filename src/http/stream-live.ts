@@ -91,7 +91,7 @@ async function runSse(
   const send = (event: string): Promise<boolean> => sink.write(event);
   while (row && !sink.closed.aborted) {
     const result = deps.engine.read(row, after, params.key);
-    if (result.records > 0 && !(await send(formatSseEvent("data", ssePayload(result, encoding))))) return;
+    if (result.records > 0 && !(await send(dataEvent(result, encoding)))) return;
     after = result.throughSeq;
     const finished = result.upToDate && row.closed === 1;
     cursor = nextCursor(Date.now(), cursor);
@@ -118,6 +118,18 @@ async function runSse(
     }
     deps.engine.recordRead(row);
   }
+}
+
+/** Readers woken together share one read result (ReadCache), and so one encoded event. */
+const encodedEvents = new WeakMap<ReadResult, string>();
+
+function dataEvent(result: ReadResult, encoding: "json" | "text" | "base64"): string {
+  let event = encodedEvents.get(result);
+  if (event === undefined) {
+    event = formatSseEvent("data", ssePayload(result, encoding));
+    encodedEvents.set(result, event);
+  }
+  return event;
 }
 
 function ssePayload(result: ReadResult, encoding: "json" | "text" | "base64"): string {
