@@ -5,6 +5,7 @@
 // ingest never splits and re-joins messages. Pure; the HTTP layer maps a failure to 400.
 import { isJsonType } from "./content-types.ts";
 import { trimJson } from "./json-split.ts";
+import { validateJson } from "./json-validate.ts";
 
 /** An append's records in stored form: `count` records in `chunks` (one chunk per record, or on JSON streams one chunk of comma-separated messages). */
 export interface RecordBatch {
@@ -16,26 +17,20 @@ export const NO_RECORDS: RecordBatch = { chunks: [], count: 0 };
 
 export type PreparedRecords = { ok: true; batch: RecordBatch } | { ok: false; message: string };
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
-
 /**
  * @param allowEmptyArray PUT accepts `[]` (an empty stream); POST refuses it.
  */
 export function prepareRecords(contentType: string, body: Uint8Array, allowEmptyArray: boolean): PreparedRecords {
   if (body.byteLength === 0) return { ok: true, batch: NO_RECORDS };
   if (!isJsonType(contentType)) return { ok: true, batch: { chunks: [body], count: 1 } };
-  let value: unknown;
-  try {
-    value = JSON.parse(utf8.decode(body));
-  } catch {
-    return { ok: false, message: "invalid JSON body" };
-  }
+  const shape = validateJson(body);
+  if (!shape.ok) return { ok: false, message: "invalid JSON body" };
   const trimmed = trimJson(body);
-  if (!Array.isArray(value)) return { ok: true, batch: { chunks: [trimmed], count: 1 } };
-  if (value.length === 0) {
+  if (shape.arrayLength === null) return { ok: true, batch: { chunks: [trimmed], count: 1 } };
+  if (shape.arrayLength === 0) {
     return allowEmptyArray ? { ok: true, batch: NO_RECORDS } : { ok: false, message: "empty JSON array: nothing to append" };
   }
-  return { ok: true, batch: { chunks: [trimJson(trimmed.subarray(1, trimmed.byteLength - 1))], count: value.length } };
+  return { ok: true, batch: { chunks: [trimJson(trimmed.subarray(1, trimmed.byteLength - 1))], count: shape.arrayLength } };
 }
 
 export function batchBytes(batch: RecordBatch): number {
