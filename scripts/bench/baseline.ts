@@ -12,7 +12,8 @@
 // ratios against targets and writes bench-results/baseline.json.
 //
 // Environment: DS_BENCH_DURATION_MS (5000), DS_BENCH_ROUNDS (2), DS_BENCH_CATCHUP_MB (200),
-// DS_BENCH_LONGPOLL_MS (5000), DS_BENCH_CREATES (10000).
+// DS_BENCH_LONGPOLL_MS (5000), DS_BENCH_CREATES (10000), DS_BENCH_SCENARIOS (all; a comma
+// list of appends,json,catch-up,long-poll,sse,creates).
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { makeTempDir, removeDir, REPO_ROOT, startServerProcess, type ServerProcess } from "../../test/support/server-process.ts";
@@ -220,7 +221,10 @@ async function benchmark(config: BenchConfig, p: Processes): Promise<void> {
 
   const started = performance.now();
   const results: Results = {};
-  const scenarios = [appendScenario(config), jsonScenario(config), catchUpScenario(config), longPollScenario(config), sseScenario(config), createScenario(config)];
+  const only = process.env.DS_BENCH_SCENARIOS?.split(",").map((s) => s.trim());
+  const scenarios = [appendScenario(config), jsonScenario(config), catchUpScenario(config), longPollScenario(config), sseScenario(config), createScenario(config)].filter(
+    (scenario) => !only || only.includes(scenario.name),
+  );
   let ingest: Record<string, number> = {};
   for (const scenario of scenarios) {
     console.log(`${scenario.name}:`);

@@ -31,7 +31,12 @@ export function jsonArrayOf(chunks: readonly Uint8Array[], bytes: number): Uint8
   return out;
 }
 
-/** Above this size a body is handed over as its parts: copying a megabyte costs more than Bun writing the parts. */
+/**
+ * Above this size a body is written part by part (a direct stream, so chunked transfer
+ * encoding) instead of being copied into one buffer first: on catch-up reads of large
+ * records the copy cost more than the writes (single-reader MiB/s: concatenate < Blob <
+ * direct stream, measured with scripts/bench/baseline.ts).
+ */
 const PARTS_BODY_MIN_BYTES = 64 * 1024;
 const JSON_OPEN = new Uint8Array([OPEN]);
 const JSON_COMMA = new Uint8Array([COMMA]);
@@ -44,7 +49,7 @@ export type BodyShape = "raw" | "json-array" | "json-raw";
  * `json-array` wraps JSON chunks in one array, `json-raw` concatenates a JSON stream's
  * messages without separators (`format=raw`).
  */
-export function responseBody(chunks: readonly Uint8Array[], bytes: number, shape: BodyShape): Uint8Array | Blob {
+export function responseBody(chunks: readonly Uint8Array[], bytes: number, shape: BodyShape): Uint8Array | ReadableStream<Uint8Array> {
   if (shape === "json-raw") {
     const values = chunks.flatMap((chunk) => splitJsonValues(chunk));
     return concatRecords(values, values.reduce((n, v) => n + v.byteLength, 0));
@@ -52,12 +57,22 @@ export function responseBody(chunks: readonly Uint8Array[], bytes: number, shape
   if (bytes < PARTS_BODY_MIN_BYTES || chunks.length < 2) {
     return shape === "json-array" ? jsonArrayOf(chunks, bytes) : concatRecords(chunks, bytes);
   }
-  if (shape === "raw") return new Blob(chunks as Uint8Array[]);
+  if (shape === "raw") return writtenInParts(chunks);
   const parts: Uint8Array[] = [JSON_OPEN];
   for (let i = 0; i < chunks.length; i++) {
     if (i > 0) parts.push(JSON_COMMA);
     parts.push(chunks[i]!);
   }
   parts.push(JSON_CLOSE);
-  return new Blob(parts);
+  return writtenInParts(parts);
+}
+
+function writtenInParts(parts: readonly Uint8Array[]): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    type: "direct",
+    pull(controller) {
+      for (const part of parts) controller.write(part);
+      controller.close();
+    },
+  });
 }

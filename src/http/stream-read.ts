@@ -75,7 +75,7 @@ export function readHeaders(row: StreamRow, params: ReadParams, result: ReadResu
   return headers;
 }
 
-export function readResponseBody(result: ReadResult, params: ReadParams, row: StreamRow): Uint8Array | Blob {
+export function readResponseBody(result: ReadResult, params: ReadParams, row: StreamRow): Uint8Array | ReadableStream<Uint8Array> {
   const shape = params.asJson ? "json-array" : isJsonType(row.content_type) ? "json-raw" : "raw";
   return responseBody(result.chunks, result.bytes, shape);
 }
