@@ -26,6 +26,10 @@ export interface BatchEffects {
   notify: number[];
   /** Purge work was queued: the purger should run. */
   purgeScheduled: boolean;
+  /** Incarnations fully purged: their local files can go. */
+  purged: number[];
+  /** Incarnations deleted by this batch (their deletion is published). */
+  deleted: number[];
 }
 
 /** Where a batch finds rows as last committed (the engine's stream cache). */
@@ -49,6 +53,8 @@ export class WriteBatch {
   private readonly removed: Array<{ id: number; name: string }> = [];
   private readonly notifyIds = new Set<number>();
   private purgeScheduled = false;
+  private readonly purged: number[] = [];
+  private readonly deleted: number[] = [];
   private readonly producers = new Map<string, ProducerState | null>();
   /** Records appended by this batch and not yet inserted (see `flushRecords`). */
   private pendingRecords: WalInsert[] = [];
@@ -170,6 +176,14 @@ export class WriteBatch {
     this.purgeScheduled = true;
   }
 
+  markPurged(streamId: number): void {
+    this.purged.push(streamId);
+  }
+
+  markDeleted(streamId: number): void {
+    this.deleted.push(streamId);
+  }
+
   /** Writes the pending records and every changed row; called last inside the transaction. */
   flushRows(): void {
     this.flushRecords();
@@ -183,6 +197,8 @@ export class WriteBatch {
       removed: this.removed,
       notify: [...this.notifyIds],
       purgeScheduled: this.purgeScheduled,
+      purged: this.purged,
+      deleted: this.deleted,
     };
   }
 }

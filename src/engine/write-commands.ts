@@ -15,6 +15,14 @@ import { executeAppend } from "./append.ts";
 import { executeCreate, type CreateOutcome, type CreateRequest } from "./create.ts";
 import { applyRenewals, executeDelete, executeExpire, executePurgeChunk, type DeleteOutcome } from "./delete.ts";
 import { batchBytes } from "./records.ts";
+import {
+  executeCollectWal,
+  executeCommitManifest,
+  executeMarkUploaded,
+  executeSeal,
+  type ManifestCommit,
+  type SealRequest,
+} from "./tiering.ts";
 import { WriteBatch, type BatchEffects, type CommittedRows } from "./write-batch.ts";
 
 export type WriteCommand =
@@ -24,7 +32,11 @@ export type WriteCommand =
   | { op: "expire"; names: string[] }
   | { op: "purge"; chunkRows: number }
   /** [stream id, last read at ms] pairs: sliding-TTL renewals recorded by reads. */
-  | { op: "renew"; renewals: Array<[number, number]> };
+  | { op: "renew"; renewals: Array<[number, number]> }
+  | { op: "seal"; req: SealRequest }
+  | { op: "mark-uploaded"; req: { streamId: number; segmentIndex: number; etag: string } }
+  | { op: "commit-manifest"; req: ManifestCommit }
+  | { op: "collect-wal"; req: { streamId: number; chunkRows: number } };
 
 export interface CommandResults {
   append: AppendOutcome;
@@ -33,6 +45,10 @@ export interface CommandResults {
   expire: number;
   purge: boolean;
   renew: null;
+  seal: "sealed" | "stale";
+  "mark-uploaded": null;
+  "commit-manifest": { more: boolean };
+  "collect-wal": { more: boolean };
 }
 
 export type WriteResult = CommandResults[keyof CommandResults];
@@ -56,6 +72,14 @@ function executeCommand(batch: WriteBatch, command: WriteCommand): WriteResult {
     case "renew":
       applyRenewals(batch, command.renewals);
       return null;
+    case "seal":
+      return executeSeal(batch, command.req);
+    case "mark-uploaded":
+      return executeMarkUploaded(batch, command.req);
+    case "commit-manifest":
+      return executeCommitManifest(batch, command.req);
+    case "collect-wal":
+      return executeCollectWal(batch, command.req);
   }
 }
 

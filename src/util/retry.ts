@@ -28,13 +28,16 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** Runs `attempt` until it succeeds or the retries are spent; rethrows the last error. */
-export async function retry<T>(policy: RetryPolicy, attempt: (n: number) => Promise<T>): Promise<T> {
+/**
+ * Runs `attempt` until it succeeds or the retries are spent; rethrows the last error.
+ * An aborted `signal` stops retrying (the last error is rethrown at once).
+ */
+export async function retry<T>(policy: RetryPolicy, attempt: (n: number) => Promise<T>, signal?: AbortSignal): Promise<T> {
   for (let n = 0; ; n++) {
     try {
       return await withTimeout(attempt(n), policy.attemptTimeoutMs);
     } catch (error) {
-      if (n >= policy.retries) throw error;
+      if (n >= policy.retries || signal?.aborted) throw error;
       await new Promise((resolve) => setTimeout(resolve, backoffMs(n, policy)));
     }
   }

@@ -1,7 +1,7 @@
 // Goal: every object store backend meets the same contract (spec 02 §14): put/get/range,
 // streamed file upload and download, head, paged list, delete, missing objects as null.
 // Method: one suite of cases, run against the local, memory and S3 (s3rver) stores.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { LocalObjectStore } from "../../src/storage/object-store/local.ts";
@@ -10,6 +10,8 @@ import type { ObjectStore } from "../../src/storage/object-store/object-store.ts
 import { S3ObjectStore } from "../../src/storage/object-store/s3.ts";
 import { startS3rver, type S3Fixture } from "../support/s3rver.ts";
 import { makeTempDir, removeDir } from "../support/server-process.ts";
+
+setDefaultTimeout(30_000);
 
 const enc = (s: string) => new TextEncoder().encode(s);
 let scratch: string;

@@ -58,17 +58,17 @@ test("the key filter lets keyed reads skip blocks without the key", () => {
   expect(misses.length).toBeLessThan(10);
 });
 
-test("a segment file splits records into blocks, indexes them, and reads back byte-exact", () => {
+test("a segment file splits records into blocks, indexes them, and reads back byte-exact", async () => {
   dir = makeTempDir("ds-seg-");
   const path = join(dir, "0000000000000000.bin");
-  const writer = new SegmentWriter(`${path}.tmp`, path, 1024);
+  const writer = await SegmentWriter.create(path, 1024);
   const written: Array<{ seq: number; payload: Uint8Array }> = [];
   for (let seq = 100; seq < 400; seq++) {
     const payload = crypto.getRandomValues(new Uint8Array(seq % 7 === 0 ? 3000 : 50));
-    writer.add(seq, { tsMs: 1_000 + seq, key: enc(`k${seq % 5}`), payload });
+    await writer.add(seq, { tsMs: 1_000 + seq, key: enc(`k${seq % 5}`), payload });
     written.push({ seq, payload });
   }
-  const meta = writer.finish();
+  const meta = await writer.finish();
   expect(existsSync(`${path}.tmp`)).toBe(false);
   expect(meta).toMatchObject({ firstSeq: 100, lastSeq: 399, recordCount: 300 });
   expect(meta.blocks.length).toBeGreaterThan(10);
@@ -88,22 +88,22 @@ test("a segment file splits records into blocks, indexes them, and reads back by
   expect(firstBlockFrom(meta.blocks, 400)).toBe(meta.blocks.length);
 });
 
-test("a gap in seqs starts a new block at the next seq", () => {
+test("a gap in seqs starts a new block at the next seq", async () => {
   dir = makeTempDir("ds-seg-");
   const path = join(dir, "gap.bin");
-  const writer = new SegmentWriter(`${path}.tmp`, path, 1 << 20);
-  for (const seq of [0, 1, 2, 10, 11]) writer.add(seq, { tsMs: seq, key: null, payload: enc(String(seq)) });
-  const meta = writer.finish();
+  const writer = await SegmentWriter.create(path, 1 << 20);
+  for (const seq of [0, 1, 2, 10, 11]) await writer.add(seq, { tsMs: seq, key: null, payload: enc(String(seq)) });
+  const meta = await writer.finish();
   expect(meta.blocks.map((b) => [b.firstSeq, b.recordCount])).toEqual([[0, 3], [10, 2]]);
   expect(firstBlockFrom(meta.blocks, 5)).toBe(1);
 });
 
-test("a file without its trailer is refused", () => {
+test("a file without its trailer is refused", async () => {
   dir = makeTempDir("ds-seg-");
   const path = join(dir, "cut.bin");
-  const writer = new SegmentWriter(`${path}.tmp`, path, 1024);
-  writer.add(0, { tsMs: 0, key: null, payload: enc("x") });
-  writer.finish();
+  const writer = await SegmentWriter.create(path, 1024);
+  await writer.add(0, { tsMs: 0, key: null, payload: enc("x") });
+  await writer.finish();
   const bytes = readFileSync(path);
   writeFileSync(path, bytes.subarray(0, bytes.length - 3));
   expect(() => SegmentFile.open(path)).toThrow(SegmentFormatError);

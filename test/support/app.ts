@@ -20,7 +20,8 @@ export interface TestApp extends App {
 
 export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
   const config = makeTestConfig(env);
-  const app = await createApp(config, pino({ level: "silent" }));
+  // DS_TEST_LOG=debug shows the app's logs while debugging a test.
+  const app = await createApp(config, pino({ level: process.env.DS_TEST_LOG ?? "silent" }));
   let closed = false;
   return {
     ...app,

@@ -1,7 +1,9 @@
 // Segment files on local disk: writing one (blocks as they fill, then the footer; temp file,
-// fsync, rename, fsync of the directory) and reading blocks back by position. Reads hold
-// one block at a time: a segment is never loaded whole.
-import { closeSync, fsyncSync, fstatSync, openSync, readSync, renameSync, rmSync, writeSync } from "node:fs";
+// fsync, rename, fsync of the directory) and reading blocks back by position. Writes are
+// asynchronous, so building a segment never blocks request handling on disk I/O; reads
+// hold one block at a time: a segment is never loaded whole.
+import { closeSync, fsyncSync, fstatSync, openSync, readSync } from "node:fs";
+import { mkdir, open, rename, rm, type FileHandle } from "node:fs/promises";
 import { dirname } from "node:path";
 import {
   decodeBlock,
@@ -27,9 +29,8 @@ export interface WrittenSegment {
   lastTsMs: number;
 }
 
-/** Builds one segment file. Not thread-safe; meant for the segment builder thread. */
+/** Builds one segment file: `create`, `add` records in seq order, then `finish` or `abort`. */
 export class SegmentWriter {
-  private readonly fd: number;
   private pending: SegmentRecord[] = [];
   private pendingFirstSeq = 0;
   private pendingBytes = 0;
@@ -41,21 +42,27 @@ export class SegmentWriter {
   private lastSeq = -1;
   private lastTsMs = 0;
 
-  constructor(
+  private constructor(
+    private readonly handle: FileHandle,
     private readonly tmpPath: string,
     private readonly finalPath: string,
     private readonly blockMaxBytes: number,
-  ) {
-    this.fd = openSync(tmpPath, "w");
+  ) {}
+
+  static async create(finalPath: string, blockMaxBytes: number): Promise<SegmentWriter> {
+    await mkdir(dirname(finalPath), { recursive: true });
+    const tmpPath = `${finalPath}.tmp`;
+    return new SegmentWriter(await open(tmpPath, "w"), tmpPath, finalPath, blockMaxBytes);
   }
 
   /** Adds the record with seq `seq` (seqs increase; gaps are allowed after a bootstrap). */
-  add(seq: number, record: SegmentRecord): void {
+  async add(seq: number, record: SegmentRecord): Promise<void> {
     const bytes = encodedRecordBytes(record);
     // A record larger than a block forms a block of its own.
-    if (this.pending.length > 0 && this.pendingBytes + bytes > this.blockMaxBytes) this.flushBlock();
+    if (this.pending.length > 0 && this.pendingBytes + bytes > this.blockMaxBytes) await this.flushBlock();
+    // Blocks hold consecutive seqs only: a gap starts a new block.
+    if (this.pending.length > 0 && seq !== this.pendingFirstSeq + this.pending.length) await this.flushBlock();
     if (this.pending.length === 0) this.pendingFirstSeq = seq;
-    else if (seq !== this.pendingFirstSeq + this.pending.length) this.flushBlock(seq);
     this.pending.push(record);
     this.pendingBytes += bytes;
     if (this.firstSeq < 0) this.firstSeq = seq;
@@ -65,42 +72,40 @@ export class SegmentWriter {
     this.payloadBytes += record.payload.byteLength;
   }
 
-  get bufferedBytes(): number {
-    return this.pendingBytes;
+  get records(): number {
+    return this.recordCount;
   }
 
-  /** Blocks hold consecutive seqs only; a gap starts a new block at `nextSeq`. */
-  private flushBlock(nextSeq?: number): void {
-    if (this.pending.length > 0) {
-      const block = encodeBlock(this.pending);
-      writeAll(this.fd, block, this.position);
-      this.blocks.push({
-        offset: this.position,
-        firstSeq: this.pendingFirstSeq,
-        recordCount: this.pending.length,
-        compressedBytes: block.byteLength - BLOCK_HEADER_BYTES,
-        firstTsMs: this.pending[0]!.tsMs,
-        lastTsMs: this.pending[this.pending.length - 1]!.tsMs,
-      });
-      this.position += block.byteLength;
-    }
+  private async flushBlock(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const block = encodeBlock(this.pending);
+    await writeAll(this.handle, block, this.position);
+    this.blocks.push({
+      offset: this.position,
+      firstSeq: this.pendingFirstSeq,
+      recordCount: this.pending.length,
+      compressedBytes: block.byteLength - BLOCK_HEADER_BYTES,
+      firstTsMs: this.pending[0]!.tsMs,
+      lastTsMs: this.pending[this.pending.length - 1]!.tsMs,
+    });
+    this.position += block.byteLength;
     this.pending = [];
     this.pendingBytes = 0;
-    if (nextSeq !== undefined) this.pendingFirstSeq = nextSeq;
   }
 
   /**
-   * Commit order (docs/storage.md, "Seal"): 1. write footer 2. fsync 3. rename over the
-   * final name 4. fsync the directory. The caller records the segment in SQLite after.
+   * Commit order (docs/storage.md, "Seal"): 1. write the last block and the footer
+   * 2. fsync 3. rename over the final name 4. fsync the directory. The caller records the
+   * segment in SQLite after that; a crash before leaves a file the next build overwrites.
    */
-  finish(): WrittenSegment {
-    this.flushBlock();
+  async finish(): Promise<WrittenSegment> {
+    await this.flushBlock();
     const footer = encodeFooter(this.blocks);
-    writeAll(this.fd, footer, this.position);
+    await writeAll(this.handle, footer, this.position);
     this.position += footer.byteLength;
-    fsyncSync(this.fd);
-    closeSync(this.fd);
-    renameSync(this.tmpPath, this.finalPath);
+    await this.handle.sync();
+    await this.handle.close();
+    await rename(this.tmpPath, this.finalPath);
     fsyncDirectory(dirname(this.finalPath));
     return {
       blocks: this.blocks,
@@ -113,19 +118,18 @@ export class SegmentWriter {
     };
   }
 
-  abort(): void {
-    try {
-      closeSync(this.fd);
-    } catch {
-      // already closed
-    }
-    rmSync(this.tmpPath, { force: true });
+  async abort(): Promise<void> {
+    await this.handle.close().catch(() => {});
+    await rm(this.tmpPath, { force: true });
   }
 }
 
-function writeAll(fd: number, bytes: Uint8Array, position: number): void {
+async function writeAll(handle: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
   let written = 0;
-  while (written < bytes.byteLength) written += writeSync(fd, bytes, written, bytes.byteLength - written, position + written);
+  while (written < bytes.byteLength) {
+    const { bytesWritten } = await handle.write(bytes, written, bytes.byteLength - written, position + written);
+    written += bytesWritten;
+  }
 }
 
 export function fsyncDirectory(dir: string): void {
