@@ -4,6 +4,8 @@ import type { Logger } from "pino";
 import type { Config } from "./config.ts";
 import { Engine } from "./engine/engine.ts";
 import { buildRoutes } from "./http/routes.ts";
+import { retryPolicy } from "./engine/tiering/index.ts";
+import { assertNoInterruptedBootstrap, bootstrapFromObjectStore } from "./storage/bootstrap.ts";
 import { createObjectStore } from "./storage/object-store/index.ts";
 import type { ObjectStore } from "./storage/object-store/object-store.ts";
 import { openDatabase } from "./storage/sqlite/open.ts";
@@ -25,9 +27,14 @@ export interface AppHooks {
 }
 
 export async function createApp(config: Config, log: Logger, hooks: AppHooks = {}): Promise<App> {
+  const objects = hooks.objectStore ?? createObjectStore(config);
+  if (config.bootstrapFromObjectStore) {
+    await bootstrapFromObjectStore({ root: config.root, dbPath: config.dbPath, retry: retryPolicy(config) }, objects, log);
+  }
+  assertNoInterruptedBootstrap(config.root);
   const db = openDatabase(config.dbPath, { cacheBytes: config.sqlite.cacheBytes });
   const engine = await Engine.open(db, config, log, {
-    objects: hooks.objectStore ?? createObjectStore(config),
+    objects,
     onWriterFailed: (message) => hooks.onWriterFailed?.(message),
   });
   let closing = false;

@@ -50,7 +50,7 @@ export type CreateOutcome =
   | { kind: "fork_position_invalid"; message: string };
 
 export function executeCreate(batch: WriteBatch, req: CreateRequest): CreateOutcome {
-  let existing = batch.stream(req.name);
+  const existing = batch.stream(req.name);
   if (existing) {
     const status = classifyStream(existing, batch.nowMs);
     if (status === "expired") {
@@ -61,21 +61,20 @@ export function executeCreate(batch: WriteBatch, req: CreateRequest): CreateOutc
     if (status === "live") {
       return sameConfig(batch, existing, req) ? { kind: "exists", row: existing } : { kind: "config_mismatch" };
     }
-    // A tombstone: its records are being purged by id, so the name is free again.
-    batch.removeStream(existing);
-    existing = null;
   }
-  return req.fork ? createFork(batch, req, req.fork) : createPlain(batch, req);
+  // What is left is absent or a tombstone, whose records are purged by id: the name is free.
+  return req.fork ? createFork(batch, req, req.fork, existing) : createPlain(batch, req, existing);
 }
 
-function createPlain(batch: WriteBatch, req: CreateRequest): CreateOutcome {
+function createPlain(batch: WriteBatch, req: CreateRequest, tombstone: StreamRow | null): CreateOutcome {
   const row = batch.createStream(
     newRow(req.name, req.contentType ?? DEFAULT_CONTENT_TYPE, batch.nowMs, req.ttlSeconds, req.expiresAtMs),
+    tombstone,
   );
   return finishCreate(batch, row, req);
 }
 
-function createFork(batch: WriteBatch, req: CreateRequest, fork: ForkRequest): CreateOutcome {
+function createFork(batch: WriteBatch, req: CreateRequest, fork: ForkRequest, tombstone: StreamRow | null): CreateOutcome {
   const source = batch.stream(fork.sourceName);
   const status = classifyStream(source, batch.nowMs);
   if (status === "soft_deleted") return { kind: "fork_source_soft_deleted" };
@@ -111,7 +110,7 @@ function createFork(batch: WriteBatch, req: CreateRequest, fork: ForkRequest): C
   fields.uploaded_through = base - 1;
   // Own appends must be later than every inherited record (append-boundary invariant).
   fields.last_append_ms = source.last_append_ms;
-  const row = batch.createStream(fields);
+  const row = batch.createStream(fields, tombstone);
   if (keptPrefix) {
     batch.appendRecords(row, keptPrefix.tsMs, { chunks: [keptPrefix.payload], count: 1 }, null);
     row.last_append_ms = Math.max(row.last_append_ms, keptPrefix.tsMs);

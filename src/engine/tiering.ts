@@ -1,7 +1,7 @@
 // The writer's commands for tiered storage: recording a sealed segment, marking a segment
 // uploaded, committing a published manifest (and the WAL garbage it frees), and further
 // WAL collection. Each runs inside a group-commit transaction like any append.
-import { appendSegmentMeta, getManifestRow, insertSegment, markSegmentUploaded, putManifestRow } from "../storage/sqlite/segments.ts";
+import { appendSegmentMeta, getManifestRow, insertSegment, markSegmentUploaded, putManifestRow, requestPublish } from "../storage/sqlite/segments.ts";
 import type { StreamRow } from "../storage/sqlite/streams.ts";
 import { deleteWalThrough } from "../storage/sqlite/wal.ts";
 import { isDeleted } from "./stream-status.ts";
@@ -58,8 +58,10 @@ export function executeSeal(batch: WriteBatch, req: SealRequest): "sealed" | "st
   return "sealed";
 }
 
+/** The segment is in the bucket; from this commit on, a publish is owed (and survives a crash). */
 export function executeMarkUploaded(batch: WriteBatch, req: { streamId: number; segmentIndex: number; etag: string }): null {
   markSegmentUploaded(batch.db, req.streamId, req.segmentIndex, req.etag, batch.nowMs);
+  requestPublish(batch.db, req.streamId);
   return null;
 }
 
@@ -72,6 +74,8 @@ export interface ManifestCommit {
   etag: string;
   sizeBytes: number;
   gcChunkRows: number;
+  /** `publish_pending` when the manifest was built: the changes it covers. */
+  covered: number;
 }
 
 /**
@@ -90,7 +94,10 @@ export function executeCommitManifest(batch: WriteBatch, req: ManifestCommit): {
     last_uploaded_at_ms: batch.nowMs,
     last_uploaded_etag: req.etag,
     last_uploaded_size_bytes: req.sizeBytes,
+    // Changes requested after the build are still owed.
+    publish_pending: Math.max(0, previous.publish_pending - req.covered),
   });
+  if (isReleased(row)) return { more: false };
   if (req.prefix > row.uploaded_segment_count) {
     row.uploaded_segment_count = req.prefix;
     row.uploaded_through = Math.max(row.uploaded_through, req.uploadedThrough);

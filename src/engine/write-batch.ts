@@ -14,6 +14,7 @@ import {
   type NewStreamRow,
   type StreamRow,
 } from "../storage/sqlite/streams.ts";
+import { inheritManifest, requestRepublish } from "../storage/sqlite/segments.ts";
 import { insertWalRows, type WalInsert } from "../storage/sqlite/wal.ts";
 import type { RecordBatch } from "./records.ts";
 
@@ -28,8 +29,8 @@ export interface BatchEffects {
   purgeScheduled: boolean;
   /** Incarnations fully purged: their local files can go. */
   purged: number[];
-  /** Incarnations deleted by this batch (their deletion is published). */
-  deleted: number[];
+  /** Streams this batch made owe the bucket a manifest (a deletion): publish soon. */
+  publishes: number[];
 }
 
 /** Where a batch finds rows as last committed (the engine's stream cache). */
@@ -54,7 +55,7 @@ export class WriteBatch {
   private readonly notifyIds = new Set<number>();
   private purgeScheduled = false;
   private readonly purged: number[] = [];
-  private readonly deleted: number[] = [];
+  private readonly publishes: number[] = [];
   private readonly producers = new Map<string, ProducerState | null>();
   /** Records appended by this batch and not yet inserted (see `flushRecords`). */
   private pendingRecords: WalInsert[] = [];
@@ -103,8 +104,15 @@ export class WriteBatch {
     this.changed.add(row);
   }
 
-  createStream(fields: NewStreamRow): StreamRow {
+  /**
+   * Inserts a stream row. `replacing` is a tombstone under the same name: it is removed
+   * here (its records are purged separately by id) and the new incarnation takes over its
+   * manifest generation, owing the bucket a manifest that overwrites the old one.
+   */
+  createStream(fields: NewStreamRow, replacing: StreamRow | null = null): StreamRow {
+    if (replacing) this.removeStream(replacing);
     const row = insertStream(this.db, fields);
+    if (replacing && inheritManifest(this.db, replacing.id, row.id)) this.publishes.push(row.id);
     this.byName.set(row.stream, row);
     this.byId.set(row.id, row);
     this.loaded.set(row, { ...row });
@@ -112,8 +120,7 @@ export class WriteBatch {
     return row;
   }
 
-  /** Removes the row itself (its records are purged separately by id). */
-  removeStream(row: StreamRow): void {
+  private removeStream(row: StreamRow): void {
     deleteStreamRow(this.db, row.id);
     this.dirty.delete(row);
     this.changed.delete(row);
@@ -180,8 +187,9 @@ export class WriteBatch {
     this.purged.push(streamId);
   }
 
-  markDeleted(streamId: number): void {
-    this.deleted.push(streamId);
+  /** A deletion the bucket must learn of, if it knows the stream at all (published before). */
+  owePublishIfKnown(streamId: number): void {
+    if (requestRepublish(this.db, streamId)) this.publishes.push(streamId);
   }
 
   /** Writes the pending records and every changed row; called last inside the transaction. */
@@ -198,7 +206,7 @@ export class WriteBatch {
       notify: [...this.notifyIds],
       purgeScheduled: this.purgeScheduled,
       purged: this.purged,
-      deleted: this.deleted,
+      publishes: this.publishes,
     };
   }
 }

@@ -6,7 +6,7 @@ import { Database } from "bun:sqlite";
 import { afterEach, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { createStream, createTestApp, type TestApp } from "../support/app.ts";
+import { createStream, createTestApp, type TestApp, until } from "../support/app.ts";
 
 setDefaultTimeout(30_000);
 
@@ -34,13 +34,6 @@ function walRows(a: TestApp, name: string): number {
   }
 }
 
-async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!check()) {
-    if (performance.now() > deadline) throw new Error("condition not reached in time");
-    await Bun.sleep(20);
-  }
-}
 
 async function readAll(a: TestApp, path: string): Promise<{ text: string; pages: number }> {
   let offset = "-1";

@@ -7,7 +7,6 @@ import type { Logger } from "pino";
 import type { Config } from "../../config.ts";
 import type { ObjectStore } from "../../storage/object-store/object-store.ts";
 import { SegmentStore } from "../../storage/segment-store.ts";
-import { getManifestRow } from "../../storage/sqlite/segments.ts";
 import type { RetryPolicy } from "../../util/retry.ts";
 import type { StreamCache } from "../stream-cache.ts";
 import type { BatchEffects } from "../write-batch.ts";
@@ -63,8 +62,8 @@ export class Tiering {
   /** Learns what a commit changed: new unsealed records, deletions to publish, purged files. */
   observe(effects: BatchEffects): void {
     for (const row of effects.rows) this.segmenter.observe(row);
-    // A deletion reaches the bucket so bootstrap does not bring the stream back.
-    for (const id of effects.deleted) if (getManifestRow(this.db, id).generation > 0) void this.uploader.publish(id);
+    // Deletions reach the bucket at once (the upload tick would also find them).
+    for (const id of effects.publishes) void this.uploader.publish(id);
     for (const id of effects.purged) void this.segments.removeIncarnation(id);
   }
 

@@ -5,20 +5,23 @@
 //
 // Commit order of an upload and publish (docs/storage.md, "Upload and publish"):
 //   1. PUT streams/<hash>/segments/<index>.bin           crash → re-uploaded (same bytes)
-//   2. writer marks the segment uploaded                 crash → next tick publishes
+//   2. writer marks the segment uploaded and records a publish as owed
+//                                                        crash → a later tick publishes
 //   3. PUT streams/<hash>/manifest.json, generation g    crash → remote ahead of local:
 //                                                          the next publish rewrites it
 //   4. COMMIT POINT: one transaction stores g, advances `uploaded_through`, deletes the
 //      first chunk of covered WAL rows (later chunks follow, one transaction each)
 //   5. local files now covered move into the disk cache   crash → read from the local dir
 // A publish asked for while one runs for the same stream is coalesced into one follow-up.
+// Deletions also record a publish as owed (so the tombstone reaches the bucket); the owed
+// count is durable, and a commit subtracts only what its manifest covered.
 import type { Database } from "bun:sqlite";
 import type { Logger } from "pino";
 import { buildManifest } from "../../storage/manifest.ts";
 import type { ObjectStore } from "../../storage/object-store/object-store.ts";
 import { localSegmentPath, manifestKey, segmentKey } from "../../storage/paths.ts";
 import type { SegmentStore } from "../../storage/segment-store.ts";
-import { getManifestRow, getSegmentMeta, uploadedRunFrom, uploadHeads, type SegmentRow } from "../../storage/sqlite/segments.ts";
+import { getManifestRow, getSegmentMeta, pendingPublishes, uploadedRunFrom, uploadHeads, type SegmentRow } from "../../storage/sqlite/segments.ts";
 import { crashPoint } from "../../util/crash-point.ts";
 import { retry, type RetryPolicy } from "../../util/retry.ts";
 import type { StreamCache } from "../stream-cache.ts";
@@ -73,12 +76,20 @@ export class Uploader {
 
   private async uploadRound(): Promise<void> {
     const now = Date.now();
-    const heads = uploadHeads(this.db, HEADS_PER_TICK).filter((head) => (this.failures.get(head.stream_id)?.retryAt ?? 0) <= now);
+    const due = (streamId: number) => (this.failures.get(streamId)?.retryAt ?? 0) <= now;
+    const heads = uploadHeads(this.db, HEADS_PER_TICK).filter((head) => due(head.stream_id));
+    await this.inParallel(heads, (head) => this.uploadOne(head));
+    // Publishes still owed: a crash after an upload, a failed publish, a deletion.
+    const owed = pendingPublishes(this.db, HEADS_PER_TICK).filter((id) => due(id) && !this.publishes.has(id));
+    await this.inParallel(owed, (id) => this.publish(id));
+  }
+
+  private async inParallel<T>(items: T[], run: (item: T) => Promise<void>): Promise<void> {
     let next = 0;
     const worker = async (): Promise<void> => {
-      while (next < heads.length && !this.abort.signal.aborted) await this.uploadOne(heads[next++]!);
+      while (next < items.length && !this.abort.signal.aborted) await run(items[next++]!);
     };
-    await Promise.all(Array.from({ length: Math.min(this.options.concurrency, heads.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(this.options.concurrency, items.length) }, worker));
   }
 
   private async uploadOne(segment: SegmentRow): Promise<void> {
@@ -127,11 +138,14 @@ export class Uploader {
     const row = this.streams.byStreamId(streamId);
     if (!row) return;
     const previousPrefix = row.uploaded_segment_count;
-    const prefix = previousPrefix + uploadedRunFrom(this.db, streamId, previousPrefix);
+    // A released stream's segment rows may be purged already: its tombstone keeps the last
+    // published prefix (forks restored by bootstrap may still name those segments).
+    const prefix = isReleased(row) ? previousPrefix : previousPrefix + uploadedRunFrom(this.db, streamId, previousPrefix);
     const meta = getSegmentMeta(this.db, streamId);
     const offsets = new DataView(meta.segment_offsets.buffer, meta.segment_offsets.byteOffset, meta.segment_offsets.byteLength);
     const uploadedThrough = prefix === 0 ? row.fork_base_offset - 1 : Number(offsets.getBigUint64((prefix - 1) * 8, true)) - 1;
-    const generation = getManifestRow(this.db, streamId).generation + 1;
+    const published = getManifestRow(this.db, streamId);
+    const generation = published.generation + 1;
     const source = row.fork_source_id === null ? null : this.streams.byStreamId(row.fork_source_id);
     const manifest = buildManifest({ row, forkSourceName: source?.stream ?? null, generation, prefix, meta, profileJson: null });
     const body = new TextEncoder().encode(JSON.stringify(manifest));
@@ -139,7 +153,7 @@ export class Uploader {
     crashPoint("publish:after-manifest-put");
     let result = await this.queue.submitInternal({
       op: "commit-manifest",
-      req: { streamId, generation, prefix, uploadedThrough, etag: stored.etag, sizeBytes: stored.size, gcChunkRows: this.options.walGcChunkRows },
+      req: { streamId, generation, prefix, uploadedThrough, etag: stored.etag, sizeBytes: stored.size, gcChunkRows: this.options.walGcChunkRows, covered: published.publish_pending },
     });
     crashPoint("publish:after-commit");
     this.stats.published++;
@@ -172,7 +186,8 @@ export class Uploader {
     for (;;) {
       await this.ticking;
       await Promise.all([...this.publishes.values()].map((p) => p.done));
-      if (uploadHeads(this.db, 1).length === 0 || Date.now() > deadline) return;
+      const idle = uploadHeads(this.db, 1).length === 0 && pendingPublishes(this.db, 1).length === 0;
+      if (idle || Date.now() > deadline) return;
       this.kick();
       await Bun.sleep(5);
     }

@@ -13,6 +13,8 @@ export interface FaultOptions {
   /** Probability that a put leaves half the object behind and then fails. */
   tornUploadRate: number;
   random?: () => number;
+  /** Only calls on matching keys (or list prefixes) are disturbed; all of them by default. */
+  affects?: (key: string) => boolean;
 }
 
 export class InjectedFault extends Error {}
@@ -30,7 +32,8 @@ export class FaultInjectingStore implements ObjectStore {
     this.random = options.random ?? Math.random;
   }
 
-  private async disturb(operation: string): Promise<void> {
+  private async disturb(operation: string, key: string): Promise<void> {
+    if (this.options.affects && !this.options.affects(key)) return;
     this.counts.calls++;
     if (this.random() < this.options.slowRate) {
       this.counts.slow++;
@@ -43,6 +46,7 @@ export class FaultInjectingStore implements ObjectStore {
   }
 
   private async tear(key: string, body: Uint8Array): Promise<void> {
+    if (this.options.affects && !this.options.affects(key)) return;
     if (this.random() >= this.options.tornUploadRate) return;
     this.counts.torn++;
     await this.inner.put(key, body.subarray(0, body.byteLength >> 1));
@@ -50,39 +54,39 @@ export class FaultInjectingStore implements ObjectStore {
   }
 
   async put(key: string, body: Uint8Array): Promise<StoredObject> {
-    await this.disturb("put");
+    await this.disturb("put", key);
     await this.tear(key, body);
     return this.inner.put(key, body);
   }
 
   async putFile(key: string, path: string): Promise<StoredObject> {
-    await this.disturb("put");
+    await this.disturb("put", key);
     if (this.options.tornUploadRate > 0) await this.tear(key, new Uint8Array(await readFile(path)));
     return this.inner.putFile(key, path);
   }
 
   async get(key: string, range?: { start: number; end: number }): Promise<Uint8Array | null> {
-    await this.disturb("get");
+    await this.disturb("get", key);
     return this.inner.get(key, range);
   }
 
   async getToFile(key: string, path: string): Promise<boolean> {
-    await this.disturb("get");
+    await this.disturb("get", key);
     return this.inner.getToFile(key, path);
   }
 
   async head(key: string): Promise<StoredObject | null> {
-    await this.disturb("head");
+    await this.disturb("head", key);
     return this.inner.head(key);
   }
 
   async list(prefix: string): Promise<string[]> {
-    await this.disturb("list");
+    await this.disturb("list", prefix);
     return this.inner.list(prefix);
   }
 
   async delete(key: string): Promise<void> {
-    await this.disturb("delete");
+    await this.disturb("delete", key);
     return this.inner.delete(key);
   }
 }

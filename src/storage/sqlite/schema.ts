@@ -104,8 +104,12 @@ export const MIGRATIONS: readonly Migration[] = [
         uploaded_generation INTEGER NOT NULL DEFAULT 0,
         last_uploaded_at_ms INTEGER,
         last_uploaded_etag TEXT,
-        last_uploaded_size_bytes INTEGER
+        last_uploaded_size_bytes INTEGER,
+        -- Changes the bucket has not seen yet (an uploaded segment, a deletion): the uploader
+        -- publishes while this is non-zero; a commit subtracts what its manifest covered.
+        publish_pending INTEGER NOT NULL DEFAULT 0
       );
+      CREATE INDEX manifests_publish_pending_idx ON manifests(stream_id) WHERE publish_pending > 0;
 
       CREATE TABLE stream_segment_meta (
         stream_id INTEGER PRIMARY KEY,

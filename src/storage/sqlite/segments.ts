@@ -142,30 +142,69 @@ export interface ManifestRow {
   last_uploaded_at_ms: number | null;
   last_uploaded_etag: string | null;
   last_uploaded_size_bytes: number | null;
+  publish_pending: number;
 }
 
+const NO_MANIFEST: ManifestRow = {
+  generation: 0,
+  uploaded_generation: 0,
+  last_uploaded_at_ms: null,
+  last_uploaded_etag: null,
+  last_uploaded_size_bytes: null,
+  publish_pending: 0,
+};
+
 export function getManifestRow(db: Database, streamId: number): ManifestRow {
-  return (
-    db.query<ManifestRow, [number]>("SELECT generation, uploaded_generation, last_uploaded_at_ms, last_uploaded_etag, last_uploaded_size_bytes FROM manifests WHERE stream_id = ?").get(streamId) ?? {
-      generation: 0,
-      uploaded_generation: 0,
-      last_uploaded_at_ms: null,
-      last_uploaded_etag: null,
-      last_uploaded_size_bytes: null,
-    }
-  );
+  return db.query<ManifestRow, [number]>("SELECT * FROM manifests WHERE stream_id = ?").get(streamId) ?? { ...NO_MANIFEST };
 }
 
 export function putManifestRow(db: Database, streamId: number, row: ManifestRow): void {
   db.query(
-    `INSERT OR REPLACE INTO manifests (stream_id, generation, uploaded_generation, last_uploaded_at_ms, last_uploaded_etag, last_uploaded_size_bytes)
-     VALUES (?, ?, ?, ?, ?, ?)`,
-  ).run(streamId, row.generation, row.uploaded_generation, row.last_uploaded_at_ms, row.last_uploaded_etag, row.last_uploaded_size_bytes);
+    `INSERT OR REPLACE INTO manifests (stream_id, generation, uploaded_generation, last_uploaded_at_ms, last_uploaded_etag, last_uploaded_size_bytes, publish_pending)
+     VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  ).run(streamId, row.generation, row.uploaded_generation, row.last_uploaded_at_ms, row.last_uploaded_etag, row.last_uploaded_size_bytes, row.publish_pending);
 }
 
-/** Removes an incarnation's catalog rows (its purge); local files are removed by the caller. */
-export function deleteStorageRows(db: Database, streamId: number): void {
+/** Records that the bucket owes this stream a new manifest (durable with the caller's transaction). */
+export function requestPublish(db: Database, streamId: number): void {
+  db.query("INSERT INTO manifests (stream_id, publish_pending) VALUES (?, 1) ON CONFLICT (stream_id) DO UPDATE SET publish_pending = publish_pending + 1").run(streamId);
+}
+
+/** A change worth publishing only if the bucket already knows the stream (a deletion, say). */
+export function requestRepublish(db: Database, streamId: number): boolean {
+  return db.query("UPDATE manifests SET publish_pending = publish_pending + 1 WHERE stream_id = ? AND (generation > 0 OR publish_pending > 0)").run(streamId).changes > 0;
+}
+
+/** Streams owed a publish, oldest id first. */
+export function pendingPublishes(db: Database, limit: number): number[] {
+  return db.query<{ stream_id: number }, [number]>("SELECT stream_id FROM manifests WHERE publish_pending > 0 ORDER BY stream_id LIMIT ?").all(limit).map((r) => r.stream_id);
+}
+
+/**
+ * Moves a replaced incarnation's manifest history to the new one under the same name: the
+ * bucket's object for the name belongs to the old one until the new one publishes over it.
+ */
+export function inheritManifest(db: Database, fromId: number, toId: number): boolean {
+  const old = db.query<ManifestRow, [number]>("SELECT * FROM manifests WHERE stream_id = ?").get(fromId);
+  db.query("DELETE FROM manifests WHERE stream_id = ?").run(fromId);
+  db.query("DELETE FROM stream_segment_meta WHERE stream_id = ?").run(fromId);
+  if (!old || (old.generation === 0 && old.publish_pending === 0)) return false;
+  putManifestRow(db, toId, { ...NO_MANIFEST, generation: old.generation, uploaded_generation: old.uploaded_generation, publish_pending: 1 });
+  return true;
+}
+
+/**
+ * Removes a purged incarnation's segment catalog; local files are removed by the caller.
+ * Its manifest arrays and generation stay with the tombstone row: a later tombstone publish
+ * still lists the segments the bucket holds, and a re-create inherits the generation.
+ */
+export function deleteSegmentRows(db: Database, streamId: number): void {
   db.query("DELETE FROM segments WHERE stream_id = ?").run(streamId);
+}
+
+/** Removes what is left of an incarnation whose row is deleted outright. */
+export function deleteStorageRows(db: Database, streamId: number): void {
+  deleteSegmentRows(db, streamId);
   db.query("DELETE FROM stream_segment_meta WHERE stream_id = ?").run(streamId);
   db.query("DELETE FROM manifests WHERE stream_id = ?").run(streamId);
 }
