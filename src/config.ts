@@ -45,6 +45,8 @@ const envSchema = z.object({
   DS_STREAM_NAME_MAX_BYTES: int(1, 1024),
   DS_SQLITE_CACHE_MB: int(0, 0),
   DS_STREAM_CACHE_ENTRIES: int(1, 100_000),
+  DS_GC_PACE_MB: int(0, 32),
+  DS_GC_MIN_INTERVAL_MS: int(0, 100),
 
   DS_SEGMENT_MAX_BYTES: int(1024, 16 * MiB),
   DS_SEGMENT_TARGET_ROWS: int(1, 100_000),
@@ -95,7 +97,7 @@ export interface Config {
   live: { longPollDefaultMs: number; longPollMaxMs: number; sseKeepAliveMs: number; sseMaxConnectionMs: number };
   housekeeping: { expirySweepMs: number; expirySweepLimit: number; purgeChunkRows: number; renewalFlushMs: number };
   sqlite: { cacheBytes: number };
-  engine: { streamCacheEntries: number };
+  engine: { streamCacheEntries: number; gcPaceBytes: number; gcMinIntervalMs: number };
   bootstrapFromObjectStore: boolean;
   r2: { bucket: string; accountId: string; accessKeyId: string; secretAccessKey: string; endpoint?: string; region: string } | null;
   tiering: {
@@ -269,7 +271,7 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
       renewalFlushMs: e.DS_TTL_RENEWAL_FLUSH_MS,
     },
     sqlite: { cacheBytes: e.DS_SQLITE_CACHE_MB * MiB },
-    engine: { streamCacheEntries: e.DS_STREAM_CACHE_ENTRIES },
+    engine: { streamCacheEntries: e.DS_STREAM_CACHE_ENTRIES, gcPaceBytes: e.DS_GC_PACE_MB * MiB, gcMinIntervalMs: e.DS_GC_MIN_INTERVAL_MS },
     bootstrapFromObjectStore: flags.bootstrap,
     r2,
     tiering: {

@@ -13,8 +13,10 @@ import type { DeleteOutcome } from "./delete.ts";
 import { AccessTracker } from "./expiry.ts";
 import { resolveForkCut } from "./fork-cut.ts";
 import { Housekeeping } from "./housekeeping.ts";
+import { GcPacer } from "./gc-pacer.ts";
 import { Notifier, type WaitResult } from "./notifier.ts";
 import { Reader, type ReadResult } from "./reader.ts";
+import { batchBytes } from "./records.ts";
 import { ReadCache } from "./read-cache.ts";
 import { StreamCache } from "./stream-cache.ts";
 import { classifyStream, type ExpiryOf, type StreamStatus } from "./stream-status.ts";
@@ -44,6 +46,7 @@ export class Engine {
   readonly streams: StreamCache;
   readonly queue: WriteQueue;
   readonly tiering: Tiering;
+  readonly gc: GcPacer;
   private readonly reader: Reader;
   private readonly housekeeping: Housekeeping;
   private readonly expiryOf: ExpiryOf = (row) => this.access.effectiveExpiresAt(row);
@@ -59,6 +62,7 @@ export class Engine {
     objects: ObjectStore,
   ) {
     this.streams = new StreamCache(db, config.engine.streamCacheEntries);
+    this.gc = new GcPacer({ paceBytes: config.engine.gcPaceBytes, minIntervalMs: config.engine.gcMinIntervalMs });
     this.queue = new WriteQueue(
       new InlineWriter(db, config.ingest.busyRetryMs, this.streams),
       thread,
@@ -133,6 +137,7 @@ export class Engine {
   }
 
   append(req: AppendRequest): Promise<AppendOutcome> {
+    this.gc.note(batchBytes(req.records));
     return this.queue.submit({ op: "append", req });
   }
 
@@ -142,12 +147,18 @@ export class Engine {
 
   /** Records after `afterSeq` (see ReadCache for what is shared between reads). */
   async read(row: StreamRow, afterSeq: number, key: Uint8Array | null = null): Promise<ReadResult> {
-    if (key !== null) return this.reader.read(row, afterSeq, this.config.read, key);
+    if (key !== null) return this.readFresh(row, afterSeq, key);
     const cacheKey = ReadCache.key(row.id, afterSeq);
     const cached = this.readCache.get(cacheKey, row.next_offset);
     if (cached) return cached;
-    const result = await this.reader.read(row, afterSeq, this.config.read, null);
+    const result = await this.readFresh(row, afterSeq, null);
     this.readCache.put(cacheKey, result, row.next_offset);
+    return result;
+  }
+
+  private async readFresh(row: StreamRow, afterSeq: number, key: Uint8Array | null): Promise<ReadResult> {
+    const result = await this.reader.read(row, afterSeq, this.config.read, key);
+    this.gc.note(result.bytes);
     return result;
   }
 
@@ -162,8 +173,7 @@ export class Engine {
     setImmediate(() => {
       const current = this.streams.byStreamId(row.id);
       if (!current || this.closing || this.readCache.has(cacheKey)) return;
-      void this.reader
-        .read(current, result.throughSeq, this.config.read, null)
+      void this.readFresh(current, result.throughSeq, null)
         .then((ahead) => this.readCache.put(cacheKey, ahead, current.next_offset))
         .catch(() => {});
     });

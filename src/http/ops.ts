@@ -17,10 +17,21 @@ export function metricsHandler(deps: HttpDeps) {
         ingest_queue: queue,
         ingest: deps.engine.queue.stats,
         live_waiters: deps.engine.notifier.waiterCount,
-        memory: process.memoryUsage(),
+        tiering: tieringMetrics(deps),
+        memory: { ...process.memoryUsage(), forced_collections: deps.engine.gc.stats.collections },
       },
       200,
       { "cache-control": "no-store" },
     );
+  };
+}
+
+function tieringMetrics(deps: HttpDeps) {
+  const { segmenter, uploader, segments, objects } = deps.engine.tiering;
+  return {
+    object_store: objects.kind,
+    segmenter: segmenter.stats,
+    uploader: { ...uploader.stats, pending_segments: uploader.pendingSegments() },
+    segment_reads: { ...segments.stats, cache_bytes: segments.cachedBytes },
   };
 }

@@ -1,6 +1,6 @@
 // Finding a segment's bytes for a read: the local file written at seal (until its upload is
-// published), else the bounded disk cache, else a download from the object store into the
-// cache. Open files are kept in a small LRU so repeated reads skip the footer; a file is
+// published), else the bounded disk cache, else the store's own file when the store is on
+// this disk, else a download from the object store into the cache. Open files are kept in a small LRU so repeated reads skip the footer; a file is
 // never read whole.
 import { existsSync, readdirSync, statSync, unlinkSync } from "node:fs";
 import { mkdir, rename, rm } from "node:fs/promises";
@@ -83,7 +83,7 @@ export class SegmentStore {
   private readonly openFiles = new Map<string, SegmentFile>();
   private readonly downloads = new Map<string, Promise<void>>();
   private readonly cache: DiskCache;
-  readonly stats = { downloads: 0, downloadedBytes: 0, cacheHits: 0, localHits: 0 };
+  readonly stats = { downloads: 0, downloadedBytes: 0, cacheHits: 0, localHits: 0, storeFileHits: 0 };
 
   constructor(
     private readonly options: SegmentStoreOptions,
@@ -130,6 +130,11 @@ export class SegmentStore {
       this.cache.touch(cached);
       return cached;
     }
+    const inPlace = this.objects.localFile?.(segmentKey(name, index));
+    if (inPlace) {
+      this.stats.storeFileHits++;
+      return inPlace;
+    }
     let download = this.downloads.get(cached);
     if (!download) {
       download = this.download(segmentKey(name, index), cached).finally(() => this.downloads.delete(cached));
@@ -148,11 +153,14 @@ export class SegmentStore {
     this.cache.admit(path, size);
   }
 
-  /** After its upload is published, a local segment file moves into the cache (or goes). */
-  async retire(streamId: number, index: number): Promise<void> {
+  /**
+   * After its upload is published, a local segment file moves into the cache, or goes when
+   * there is no cache or the store keeps the same bytes as a file on this disk.
+   */
+  async retire(name: string, streamId: number, index: number): Promise<void> {
     const local = localSegmentPath(this.options.root, streamId, index);
     if (!existsSync(local)) return;
-    if (this.options.cacheMaxBytes <= 0) {
+    if (this.options.cacheMaxBytes <= 0 || this.objects.localFile?.(segmentKey(name, index))) {
       await rm(local, { force: true });
       return;
     }

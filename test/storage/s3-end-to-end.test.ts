@@ -83,11 +83,17 @@ async function append(server: ServerProcess, name: string, body: Uint8Array | st
 
 /** Published when the stream's manifest lists segments through its last record. */
 async function publishedThrough(name: string, records: number, deleted = false): Promise<boolean> {
-  const bytes = await bucket().get(manifestKey(name));
-  if (!bytes) return false;
-  const manifest = parseManifest(new TextDecoder().decode(bytes));
-  if (deleted) return (manifest.stream_flags & 1) === 1;
-  return manifest.segments.length >= 3 && manifest.segments.at(-1)!.endExclusive === records;
+  // s3rver is not atomic: a GET racing an overwrite of the key may fail or return part of
+  // the object. The server never reads while writing; this poll does, so it tries again.
+  try {
+    const bytes = await bucket().get(manifestKey(name));
+    if (!bytes) return false;
+    const manifest = parseManifest(new TextDecoder().decode(bytes));
+    if (deleted) return (manifest.stream_flags & 1) === 1;
+    return manifest.segments.length >= 3 && manifest.segments.at(-1)!.endExclusive === records;
+  } catch {
+    return false;
+  }
 }
 
 test("sealed history uploads to S3 and a bootstrapped server reads it back byte-exact", async () => {

@@ -6,6 +6,7 @@ import { Database } from "bun:sqlite";
 import { afterEach, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
+import { MemoryObjectStore } from "../../src/storage/object-store/memory.ts";
 import { createStream, createTestApp, type TestApp, until } from "../support/app.ts";
 
 setDefaultTimeout(30_000);
@@ -71,6 +72,10 @@ test("sealed, uploaded history reads back byte-exact and the WAL is collected", 
 
   const all = await readAll(app, "/v1/stream/logs");
   expect(all.text).toBe(expected);
+  const metrics = (await (await app.request("/metrics")).json()) as { tiering: { segmenter: { sealed: number }; uploader: { uploaded: number; published: number } } };
+  expect(metrics.tiering.segmenter.sealed).toBeGreaterThanOrEqual(2);
+  expect(metrics.tiering.uploader.uploaded).toBeGreaterThanOrEqual(2);
+  expect(metrics.tiering.uploader.published).toBeGreaterThanOrEqual(1);
   const keyed = await readAll(app, "/v1/stream/logs?key=k1");
   expect(keyed.text).toBe(expectedK1);
   // Objects are in the local store, files in the cache.
@@ -98,8 +103,8 @@ test("JSON streams seal message by message and read back as the same array", asy
   expect(got).toEqual(sent);
 });
 
-test("with no disk cache, reads download published segments from the object store", async () => {
-  app = await createTestApp({ ...SMALL_SEGMENTS, DS_SEGMENT_CACHE_MAX_BYTES: "0" });
+test("with no disk cache, reads download published segments from a remote object store", async () => {
+  app = await createTestApp({ ...SMALL_SEGMENTS, DS_SEGMENT_CACHE_MAX_BYTES: "0" }, { hooks: { objectStore: new MemoryObjectStore() } });
   await createStream(app, "cold", "text/plain");
   let expected = "";
   for (let i = 0; i < 500; i++) {
@@ -111,6 +116,23 @@ test("with no disk cache, reads download published segments from the object stor
   await until(() => readdirSync(join(app!.config.root, "local", "segments", String(id))).length === 0);
   expect((await readAll(app, "/v1/stream/cold")).text).toBe(expected);
   expect(app.engine.tiering.segments.stats.downloads).toBeGreaterThan(0);
+});
+
+test("with the local object store, published segments are read in place, never copied", async () => {
+  app = await createTestApp(SMALL_SEGMENTS);
+  await createStream(app, "near", "text/plain");
+  let expected = "";
+  for (let i = 0; i < 500; i++) {
+    expected += `near ${i} ${"y".repeat(20)}\n`;
+    await append(app, "near", `near ${i} ${"y".repeat(20)}\n`);
+  }
+  await until(() => (app!.engine.streams.byStreamName("near")?.uploaded_segment_count ?? 0) >= 2);
+  const id = app.engine.streams.byStreamName("near")!.id;
+  await until(() => readdirSync(join(app!.config.root, "local", "segments", String(id))).length === 0);
+  expect((await readAll(app, "/v1/stream/near")).text).toBe(expected);
+  const stats = app.engine.tiering.segments.stats;
+  expect(stats.storeFileHits).toBeGreaterThan(0);
+  expect([stats.downloads, app.engine.tiering.segments.cachedBytes]).toEqual([0, 0]);
 });
 
 test("history survives a restart, and forks read through sealed source history", async () => {

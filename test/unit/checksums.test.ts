@@ -11,16 +11,20 @@ test("CRC-32C matches the standard check values", () => {
   expect(crc32c(new Uint8Array(0))).toBe(0);
   expect(crc32c(new Uint8Array(32))).toBe(0x8a9136aa);
   expect(crc32c(new Uint8Array(32).fill(0xff))).toBe(0x62a8ab43);
-  // Slicing-by-8 agrees with byte-at-a-time on every length and alignment.
-  const data = crypto.getRandomValues(new Uint8Array(1000));
-  for (const length of [1, 7, 8, 9, 15, 16, 17, 999]) {
-    let slow = 0xffffffff;
-    for (const b of data.subarray(0, length)) {
-      slow ^= b;
-      for (let k = 0; k < 8; k++) slow = slow & 1 ? (slow >>> 1) ^ 0x82f63b78 : slow >>> 1;
+  // The word-at-a-time path agrees with byte-at-a-time on every length and alignment.
+  const data = crypto.getRandomValues(new Uint8Array(1100));
+  for (const start of [0, 1, 2, 3, 4, 5]) {
+    for (const length of [0, 1, 3, 4, 7, 8, 15, 16, 17, 31, 32, 33, 63, 64, 65, 999]) {
+      let slow = 0xffffffff;
+      for (const b of data.subarray(start, start + length)) {
+        slow ^= b;
+        for (let k = 0; k < 8; k++) slow = slow & 1 ? (slow >>> 1) ^ 0x82f63b78 : slow >>> 1;
+      }
+      expect(crc32c(data.subarray(start, start + length))).toBe(~slow >>> 0);
     }
-    expect(crc32c(data.subarray(0, length))).toBe(~slow >>> 0);
   }
+  // A CRC continued from a seed equals the CRC of the concatenation.
+  expect(crc32c(data.subarray(37, 500), crc32c(data.subarray(0, 37)))).toBe(crc32c(data.subarray(0, 500)));
 });
 
 test("the key filter has no false negatives and rejects most absent keys", () => {

@@ -12,6 +12,7 @@
 //   4. COMMIT POINT: one transaction stores g, advances `uploaded_through`, deletes the
 //      first chunk of covered WAL rows (later chunks follow, one transaction each)
 //   5. local files now covered move into the disk cache   crash → read from the local dir
+//      (or go, when the store keeps the same bytes as files on this disk)
 // A publish asked for while one runs for the same stream is coalesced into one follow-up.
 // Deletions also record a publish as owed (so the tombstone reaches the bucket); the owed
 // count is durable, and a commit subtracts only what its manifest covered.
@@ -21,7 +22,7 @@ import { buildManifest } from "../../storage/manifest.ts";
 import type { ObjectStore } from "../../storage/object-store/object-store.ts";
 import { localSegmentPath, manifestKey, segmentKey } from "../../storage/paths.ts";
 import type { SegmentStore } from "../../storage/segment-store.ts";
-import { getManifestRow, getSegmentMeta, pendingPublishes, uploadedRunFrom, uploadHeads, type SegmentRow } from "../../storage/sqlite/segments.ts";
+import { getManifestRow, getSegmentMeta, pendingPublishes, pendingUploadCount, uploadedRunFrom, uploadHeads, type SegmentRow } from "../../storage/sqlite/segments.ts";
 import { crashPoint } from "../../util/crash-point.ts";
 import { retry, type RetryPolicy } from "../../util/retry.ts";
 import type { StreamCache } from "../stream-cache.ts";
@@ -157,7 +158,7 @@ export class Uploader {
     });
     crashPoint("publish:after-commit");
     this.stats.published++;
-    for (let index = previousPrefix; index < prefix; index++) await this.segments.retire(streamId, index);
+    for (let index = previousPrefix; index < prefix; index++) await this.segments.retire(row.stream, streamId, index);
     while (result.more && !this.abort.signal.aborted) {
       result = await this.queue.submitInternal({ op: "collect-wal", req: { streamId, chunkRows: this.options.walGcChunkRows } });
     }
@@ -169,6 +170,11 @@ export class Uploader {
     const count = (this.failures.get(streamId)?.count ?? 0) + 1;
     this.failures.set(streamId, { count, retryAt: Date.now() + Math.min(FAILURE_BACKOFF_MAX_MS, 500 * 2 ** (count - 1)) });
     this.log.warn({ err: error, streamId }, message);
+  }
+
+  /** Sealed segments not uploaded yet (the backlog an unreachable store builds up). */
+  pendingSegments(): number {
+    return pendingUploadCount(this.db);
   }
 
   /** Stops new work; in-flight calls end after their current attempt. */

@@ -42,6 +42,11 @@ export class LocalObjectStore implements ObjectStore {
     }
   }
 
+  localFile(key: string): string | null {
+    const path = this.pathOf(key);
+    return existsSync(path) ? path : null;
+  }
+
   async put(key: string, body: Uint8Array): Promise<StoredObject> {
     const etag = await this.writeAtomically(this.pathOf(key), async (temp) => {
       await Bun.write(temp, body);

@@ -22,6 +22,12 @@ export interface ObjectStore {
   list(prefix: string): Promise<string[]>;
   /** Removes the object; a missing one is not an error. */
   delete(key: string): Promise<void>;
+  /**
+   * The object as a whole file on this machine, for stores that keep objects that way (the
+   * local store), else null. Segment reads open such a file in place: copying it into the
+   * segment cache would only duplicate it on the same disk.
+   */
+  localFile?(key: string): string | null;
 }
 
 export function sha256Hex(bytes: Uint8Array): string {
