@@ -137,6 +137,7 @@ export async function handlePost(req: Request, name: string, deps: HttpDeps): Pr
       producer,
       streamSeq,
       timestampMs,
+      metaVersion: row.meta_version,
     }),
   );
   return appendResponse(outcome, records.count > 0);
@@ -182,6 +183,8 @@ function appendResponse(outcome: AppendOutcome, hadRecords: boolean): Response {
       });
     case "producer_epoch_seq":
       throw badRequest("a new Producer-Epoch must start at Producer-Seq 0");
+    case "meta_changed":
+      throw new DsError(409, "conflict", "the stream's profile or schema changed while the append was queued; retry");
   }
 }
 
