@@ -2,7 +2,8 @@
 // install time (spec 03 §5.6.3), so that promotion on read can only fail on records that
 // did not match their own schema. Ops are checked in order against a working copy of the
 // old schema that each op edits as the op would edit a record; destinations are checked
-// against the new schema. Also fills the defaults `add` ops leave out. Pure.
+// against the new schema; at the end every property the new schema requires must be there.
+// Also fills the defaults `add` ops leave out. Pure.
 import type { LensOp } from "./lens.ts";
 import { BUILTIN_TYPES, PARTIAL_BUILTINS, transformValue, type Transform } from "./lens-values.ts";
 import { parsePointer } from "./json-pointer.ts";
@@ -189,10 +190,35 @@ function proveOps(work: Schema, next: Schema, ops: readonly LensOp[]): LensOp[] 
   });
 }
 
+/**
+ * A property the new schema requires that the lens output may lack (an optional or absent
+ * one in the edited working schema), as a pointer; null when every one is there. Only
+ * required properties are compared: extra or loosely typed ones are the new schema's
+ * business, and the ops already checked the types of what they moved.
+ */
+function missingRequired(work: Schema, next: Schema, at: string): string | null {
+  const nextProps = (next.properties ?? {}) as Record<string, Schema>;
+  const workProps = (work.properties ?? {}) as Record<string, Schema>;
+  for (const key of (Array.isArray(next.required) ? next.required : []) as string[]) {
+    const path = `${at}/${key}`;
+    const required = Array.isArray(work.required) && (work.required as string[]).includes(key);
+    if (!required || !workProps[key]) return path;
+    if (nextProps[key] && isObjectSchema(nextProps[key]!)) {
+      const inner = missingRequired(workProps[key]!, nextProps[key]!, path);
+      if (inner) return inner;
+    }
+  }
+  return null;
+}
+
 /** The lens ops with defaults filled, or the first proof failure. */
 export function proveLens(ops: readonly LensOp[], oldSchema: Schema, newSchema: Schema): { ok: true; ops: LensOp[] } | { ok: false; message: string } {
   try {
-    return { ok: true, ops: proveOps(structuredClone(oldSchema), newSchema, ops) };
+    const work = structuredClone(oldSchema);
+    const filled = proveOps(work, newSchema, ops);
+    const missing = missingRequired(work, newSchema, "");
+    if (missing !== null) fail(`new schema requires ${missing}, which the lens does not produce`);
+    return { ok: true, ops: filled };
   } catch (error) {
     if (error instanceof ProofError) return { ok: false, message: error.message };
     throw error;

@@ -123,7 +123,7 @@ describe("normalization", () => {
 describe("document", () => {
   const refusal = (profile: Record<string, unknown>) => {
     const parsed = parseProfileUpdate(JSON.stringify({ profile: { kind: "evlog", ...profile } }));
-    return parsed.ok ? parsed.profile.document : parsed.message;
+    return parsed.ok ? (parsed.profile.document as unknown) : parsed.message;
   };
 
   test("redact keys are trimmed, lower-cased and deduplicated; bad lists are refused by name", () => {

@@ -67,3 +67,10 @@ test("in and map recurse into objects and array items", () => {
   expect(prove([{ op: "map", path: "/items", ops: [{ op: "rename", from: "/q", to: "/qty" }] }], list({ q: int }), list({ qty: int }))).toBe("proven");
   expect(prove([{ op: "map", path: "/items", ops: [] }], obj({ items: str }), list({}))).toBe("map path not array");
 });
+
+test("the output must have every property the new schema requires", () => {
+  expect(prove([{ op: "rename", from: "/a", to: "/b" }], obj({ a: str }), obj({ b: str, c: str }))).toBe("new schema requires /c, which the lens does not produce");
+  expect(prove([{ op: "rename", from: "/a", to: "/b" }], obj({ a: str, c: str }, ["a"]), obj({ b: str, c: str }))).toBe("new schema requires /c, which the lens does not produce");
+  expect(prove([{ op: "in", path: "/u", ops: [{ op: "remove", path: "/x", schema: str }] }], obj({ u: obj({ x: str, y: str }) }), obj({ u: obj({ y: str, z: str }) }))).toBe("new schema requires /u/z, which the lens does not produce");
+  expect(prove([{ op: "rename", from: "/a", to: "/b" }], obj({ a: str, c: str }), obj({ b: str, c: str }))).toBe("proven");
+});
