@@ -45,6 +45,7 @@ const envSchema = z.object({
   DS_STREAM_NAME_MAX_BYTES: int(1, 1024),
   DS_SQLITE_CACHE_MB: int(0, 0),
   DS_STREAM_CACHE_ENTRIES: int(1, 100_000),
+  DS_METRICS_FLUSH_MS: int(0, 10_000),
 });
 
 export type EnvInput = z.input<typeof envSchema>;
@@ -75,6 +76,8 @@ export interface Config {
   housekeeping: { expirySweepMs: number; expirySweepLimit: number; purgeChunkRows: number; renewalFlushMs: number };
   sqlite: { cacheBytes: number };
   engine: { streamCacheEntries: number };
+  /** The server's own metrics stream: interval between appends; 0 = none. */
+  metrics: { flushIntervalMs: number };
 }
 
 export const API_KEY_MIN_LENGTH = 10;
@@ -207,5 +210,6 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
     },
     sqlite: { cacheBytes: e.DS_SQLITE_CACHE_MB * MiB },
     engine: { streamCacheEntries: e.DS_STREAM_CACHE_ENTRIES },
+    metrics: { flushIntervalMs: e.DS_METRICS_FLUSH_MS },
   };
 }
