@@ -64,8 +64,14 @@ export function compileSchema(schema: unknown): Compiled {
   return { ok: true, validate };
 }
 
+/** One Ajv error; an extra property is named, since Ajv's own message does not say which. */
+function describeError(e: ErrorObject): string {
+  const message = e.keyword === "additionalProperties" ? `must NOT have additional property '${String(e.params.additionalProperty)}'` : (e.message ?? "is invalid");
+  return e.instancePath === "" ? message : `${e.instancePath} ${message}`;
+}
+
 /** Ajv's messages joined with "; ", each after the path of the value it is about. */
 export function describeErrors(errors: readonly ErrorObject[] | null | undefined): string {
   if (!errors || errors.length === 0) return "invalid value";
-  return errors.map((e) => (e.instancePath === "" ? e.message ?? "invalid" : `${e.instancePath} ${e.message ?? "invalid"}`)).join("; ");
+  return errors.map(describeError).join("; ");
 }

@@ -188,3 +188,17 @@ test("deleting a stream purges its profile document and registry with its record
   await createStream(app, "logs", "application/json");
   expect(await (await app.request(profileUrl("logs"))).json()).toMatchObject({ profile: { kind: "generic" } });
 });
+
+test("a fork starts generic without a registry; its deleted source answers 410", async () => {
+  app = await createTestApp();
+  await createStream(app, "logs", "application/json");
+  await setProfile(app, "logs", { kind: "evlog" });
+  await append(app, "logs", { requestId: "r1", message: "before the fork" });
+  expect((await app.request("/v1/stream/logs-fork", { method: "PUT", headers: { "stream-forked-from": "/v1/stream/logs" } })).status).toBe(201);
+  expect(await (await app.request(profileUrl("logs-fork"))).json()).toMatchObject({ profile: { kind: "generic" } });
+  expect(await (await app.request("/v1/stream/logs-fork/_schema")).json()).toMatchObject({ currentVersion: 0 });
+  expect((await readJson(app, "/v1/stream/logs-fork"))[0]).toMatchObject({ requestId: "r1", message: "before the fork" });
+  expect((await app.request("/v1/stream/logs", { method: "DELETE" })).status).toBe(204);
+  expect((await app.request(profileUrl("logs"))).status).toBe(410);
+  expect((await app.request("/v1/stream/logs/_schema")).status).toBe(410);
+});

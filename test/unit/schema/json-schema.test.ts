@@ -34,4 +34,8 @@ test("errors name the path of the failing value, all of them, joined by '; '", (
   if (!compiled.ok) throw new Error(compiled.message);
   expect(compiled.validate({ user: { id: 7 } })).toBe(false);
   expect(describeErrors(compiled.validate.errors)).toBe("must have required property 'status'; /user/id must be string");
+  const closed = compileSchema({ type: "object", additionalProperties: false, properties: { user: { type: "object", additionalProperties: false } } });
+  if (!closed.ok) throw new Error(closed.message);
+  expect(closed.validate({ extra: 1, user: { nick: "x" } })).toBe(false);
+  expect(describeErrors(closed.validate.errors)).toBe("must NOT have additional property 'extra'; /user must NOT have additional property 'nick'");
 });
