@@ -33,9 +33,14 @@ export class StreamMeta {
     return this.registry?.routingKey ?? null;
   }
 
-  /** Appends must be parsed: an ingest hook, schema validation or routing-key extraction applies. */
+  /**
+   * Appends must go through `ingestRecords`: an ingest hook, schema validation or
+   * routing-key extraction applies, or what is stored is invalid (and appends answer 500
+   * rather than skip rules that may exist).
+   */
   get parsesAppends(): boolean {
-    return this.profile?.definition.prepareRecord !== undefined || (this.registry !== null && (this.registry.currentVersion > 0 || this.registry.routingKey !== undefined));
+    if (!this.profile || !this.registry) return true;
+    return this.profile.definition.prepareRecord !== undefined || this.registry.currentVersion > 0 || this.registry.routingKey !== undefined;
   }
 
   /** The current version's validator, or null when no schema is installed. Compiled once. */

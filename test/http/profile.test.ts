@@ -202,3 +202,26 @@ test("a fork starts generic without a registry; its deleted source answers 410",
   expect((await app.request(profileUrl("logs"))).status).toBe(410);
   expect((await app.request("/v1/stream/logs/_schema")).status).toBe(410);
 });
+
+test("a stored profile or registry that no longer parses answers 500, for the resource and for appends", async () => {
+  app = await createTestApp();
+  await createStream(app, "logs", "application/json");
+  await setProfile(app, "logs", { kind: "evlog", redactKeys: ["ssn"] });
+  await createStream(app, "users", "application/json");
+  await app.request("/v1/stream/users/_schema", { method: "POST", body: JSON.stringify({ schema: { type: "object" } }) });
+  const root = app.config.root;
+  await app.dispose({ keepData: true });
+  const db = new Database(`${root}/wal.sqlite`);
+  db.exec(`UPDATE stream_profiles SET profile_json = '{"kind":"evlog","redactKeys":42}'`);
+  db.exec(`UPDATE schemas SET registry_json = 'not json' WHERE stream_id = (SELECT id FROM streams WHERE stream = 'users')`);
+  db.close();
+
+  app = await createTestApp({ DS_ROOT: root });
+  await expectError(await app.request(profileUrl("logs")), 500, "invalid stream profile");
+  await expectError(await append(app, "logs", { message: "x" }), 500, "invalid stream profile");
+  await expectError(await app.request("/v1/stream/users/_schema"), 500, "invalid schema registry");
+  await expectError(await append(app, "users", { id: 1 }), 500, "invalid schema registry");
+  // Installing a profile again repairs the stream.
+  expect((await setProfile(app, "logs", { kind: "evlog" })).status).toBe(200);
+  expect((await append(app, "logs", { message: "x" })).status).toBe(204);
+});

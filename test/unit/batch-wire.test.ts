@@ -1,6 +1,6 @@
 // Goal: a batch that crosses to the writer thread arrives byte for byte: payload chunks,
 // the request's routing key, and per-record routing keys (with null keys kept apart from
-// empty ones, and keys holding any byte).
+// empty ones, and keys holding any byte); profile and schema commands arrive as sent.
 import { expect, test } from "bun:test";
 import { decodeBatch, encodeBatch } from "../../src/engine/batch-wire.ts";
 import type { AppendRequest } from "../../src/engine/append-checks.ts";
@@ -26,6 +26,8 @@ test("chunks, the request key and per-record keys survive the crossing", () => {
   const commands: WriteCommand[] = [
     append({ chunks: [enc('{"a":1}'), enc('{"b":2}'), enc("3")], count: 3, keys: [keyWithNul, null, new Uint8Array(0)] }, null),
     { op: "purge", chunkRows: 5 },
+    { op: "profile", name: "s", document: { kind: "evlog", redactKeys: ["ssn"] } as never },
+    { op: "schema", name: "s", update: { schema: { type: "object" }, routingKey: { jsonPointer: "/id", required: true }, search: null } },
     append({ chunks: [enc("1,2")], count: 2 }, enc("req-1")),
   ];
   const decoded = roundTrip(commands);
@@ -33,5 +35,5 @@ test("chunks, the request key and per-record keys survive the crossing", () => {
   const first = decoded[0] as Extract<WriteCommand, { op: "append" }>;
   expect(first.req.records.keys![1]).toBeNull();
   expect(first.req.records.keys![2]).toEqual(new Uint8Array(0));
-  expect("keys" in (decoded[2] as Extract<WriteCommand, { op: "append" }>).req.records).toBe(false);
+  expect("keys" in (decoded[4] as Extract<WriteCommand, { op: "append" }>).req.records).toBe(false);
 });
