@@ -45,6 +45,7 @@ const envSchema = z.object({
   DS_STREAM_NAME_MAX_BYTES: int(1, 1024),
   DS_SQLITE_CACHE_MB: int(0, 0),
   DS_STREAM_CACHE_ENTRIES: int(1, 100_000),
+  DS_STREAM_META_CACHE_ENTRIES: int(1, 10_000),
   DS_METRICS_FLUSH_MS: int(0, 10_000),
 });
 
@@ -75,7 +76,8 @@ export interface Config {
   live: { longPollDefaultMs: number; longPollMaxMs: number; sseKeepAliveMs: number; sseMaxConnectionMs: number };
   housekeeping: { expirySweepMs: number; expirySweepLimit: number; purgeChunkRows: number; renewalFlushMs: number };
   sqlite: { cacheBytes: number };
-  engine: { streamCacheEntries: number };
+  /** Stream rows kept in memory; streams whose parsed profile and registry are kept. */
+  engine: { streamCacheEntries: number; metaCacheEntries: number };
   /** The server's own metrics stream: interval between appends; 0 = none. */
   metrics: { flushIntervalMs: number };
 }
@@ -209,7 +211,7 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
       renewalFlushMs: e.DS_TTL_RENEWAL_FLUSH_MS,
     },
     sqlite: { cacheBytes: e.DS_SQLITE_CACHE_MB * MiB },
-    engine: { streamCacheEntries: e.DS_STREAM_CACHE_ENTRIES },
+    engine: { streamCacheEntries: e.DS_STREAM_CACHE_ENTRIES, metaCacheEntries: e.DS_STREAM_META_CACHE_ENTRIES },
     metrics: { flushIntervalMs: e.DS_METRICS_FLUSH_MS },
   };
 }

@@ -59,7 +59,7 @@ export class Engine {
     thread: Writer | null,
   ) {
     this.streams = new StreamCache(db, config.engine.streamCacheEntries);
-    this.metas = new StreamMetaCache(db, config.engine.streamCacheEntries);
+    this.metas = new StreamMetaCache(db, config.engine.metaCacheEntries);
     this.queue = new WriteQueue(
       new InlineWriter(db, config.ingest.busyRetryMs, this.streams),
       thread,

@@ -84,7 +84,7 @@ export class SelfMetrics {
     ];
   }
 
-  /** Appends one window of records; a failure is logged and the next window tries again. */
+  /** Appends one window of records; a window that fails is logged and dropped. */
   async flush(nowMs = Date.now()): Promise<void> {
     if (this.flushing) return;
     this.flushing = true;
