@@ -45,6 +45,28 @@ const envSchema = z.object({
   DS_STREAM_NAME_MAX_BYTES: int(1, 1024),
   DS_SQLITE_CACHE_MB: int(0, 0),
   DS_STREAM_CACHE_ENTRIES: int(1, 100_000),
+
+  DS_SEGMENT_MAX_BYTES: int(1024, 16 * MiB),
+  DS_SEGMENT_TARGET_ROWS: int(1, 100_000),
+  DS_SEGMENT_MAX_ROWS: int(1, 250_000),
+  DS_SEGMENT_MAX_INTERVAL_MS: int(0, 60_000),
+  DS_SEGMENT_CHECK_MS: int(10, 250),
+  DS_BLOCK_MAX_BYTES: int(1024, 256 * 1024),
+  DS_SEGMENT_CACHE_MAX_BYTES: int(0, 256 * MiB),
+  DS_UPLOAD_CHECK_MS: int(10, 250),
+  DS_UPLOAD_CONCURRENCY: int(1, 4),
+  DS_BASE_WAL_GC_CHUNK_OFFSETS: int(1, 100_000),
+  DS_OBJECTSTORE_TIMEOUT_MS: int(1, 30_000),
+  DS_OBJECTSTORE_RETRIES: int(0, 3),
+  DS_OBJECTSTORE_RETRY_BASE_MS: int(1, 50),
+  DS_OBJECTSTORE_RETRY_MAX_MS: int(1, 2000),
+  DURABLE_STREAMS_R2_BUCKET: z.string().optional(),
+  DURABLE_STREAMS_R2_ACCOUNT_ID: z.string().optional(),
+  DURABLE_STREAMS_R2_ACCESS_KEY_ID: z.string().optional(),
+  DURABLE_STREAMS_R2_SECRET_ACCESS_KEY: z.string().optional(),
+  DURABLE_STREAMS_R2_ENDPOINT: z.string().url().optional(),
+  DURABLE_STREAMS_R2_REGION: z.string().min(1).default("auto"),
+
   DS_STREAM_META_CACHE_ENTRIES: int(1, 10_000),
   DS_METRICS_FLUSH_MS: int(0, 10_000),
 });
@@ -80,6 +102,24 @@ export interface Config {
   engine: { streamCacheEntries: number; metaCacheEntries: number };
   /** The server's own metrics stream: interval between appends; 0 = none. */
   metrics: { flushIntervalMs: number };
+  bootstrapFromObjectStore: boolean;
+  r2: { bucket: string; accountId: string; accessKeyId: string; secretAccessKey: string; endpoint?: string; region: string } | null;
+  tiering: {
+    segmentMaxBytes: number;
+    segmentTargetRows: number;
+    segmentMaxRows: number;
+    segmentMaxIntervalMs: number;
+    segmentCheckMs: number;
+    blockMaxBytes: number;
+    segmentCacheMaxBytes: number;
+    uploadCheckMs: number;
+    uploadConcurrency: number;
+    walGcChunkRows: number;
+    objectStoreTimeoutMs: number;
+    objectStoreRetries: number;
+    objectStoreRetryBaseMs: number;
+    objectStoreRetryMaxMs: number;
+  };
 }
 
 export const API_KEY_MIN_LENGTH = 10;
@@ -88,11 +128,12 @@ interface Flags {
   objectStore: string | null;
   noAuth: boolean;
   authStrategy: string | null;
+  bootstrap: boolean;
 }
 
 /** Parses command-line flags; each flag takes `--flag value` or `--flag=value`. */
 export function parseFlags(argv: readonly string[]): Flags {
-  const flags: Flags = { objectStore: null, noAuth: false, authStrategy: null };
+  const flags: Flags = { objectStore: null, noAuth: false, authStrategy: null, bootstrap: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const [name, inline] = arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, null];
@@ -112,6 +153,9 @@ export function parseFlags(argv: readonly string[]): Flags {
         break;
       case "--auth-strategy":
         flags.authStrategy = value();
+        break;
+      case "--bootstrap-from-r2":
+        flags.bootstrap = true;
         break;
       default:
         throw new ConfigError(`unknown flag ${arg}`);
@@ -162,6 +206,26 @@ export function unknownEnvNames(env: Record<string, string | undefined>): string
   return Object.keys(env).filter((k) => k.startsWith("DS_") && !known.has(k)).sort();
 }
 
+const R2_REQUIRED = [
+  "DURABLE_STREAMS_R2_BUCKET",
+  "DURABLE_STREAMS_R2_ACCOUNT_ID",
+  "DURABLE_STREAMS_R2_ACCESS_KEY_ID",
+  "DURABLE_STREAMS_R2_SECRET_ACCESS_KEY",
+] as const;
+
+function parseR2(e: z.infer<typeof envSchema>): NonNullable<Config["r2"]> {
+  const missing = R2_REQUIRED.filter((name) => !e[name]);
+  if (missing.length > 0) throw new ConfigError(`--object-store r2 needs ${R2_REQUIRED.join(", ")} (missing: ${missing.join(", ")})`);
+  return {
+    bucket: e.DURABLE_STREAMS_R2_BUCKET!,
+    accountId: e.DURABLE_STREAMS_R2_ACCOUNT_ID!,
+    accessKeyId: e.DURABLE_STREAMS_R2_ACCESS_KEY_ID!,
+    secretAccessKey: e.DURABLE_STREAMS_R2_SECRET_ACCESS_KEY!,
+    ...(e.DURABLE_STREAMS_R2_ENDPOINT ? { endpoint: e.DURABLE_STREAMS_R2_ENDPOINT } : {}),
+    region: e.DURABLE_STREAMS_R2_REGION,
+  };
+}
+
 export function loadConfig(argv: readonly string[], env: Record<string, string | undefined>): Config {
   const flags = parseFlags(argv);
   const e = parseEnv(env);
@@ -169,7 +233,7 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
   if (objectStore !== "local" && objectStore !== "r2") {
     throw new ConfigError("invalid --object-store (expected: r2 | local)");
   }
-  if (objectStore === "r2") throw new ConfigError("--object-store r2 is not available yet; use --object-store local");
+  const r2 = objectStore === "r2" ? parseR2(e) : null;
   if (e.DS_LONG_POLL_TIMEOUT_MS > e.DS_LONG_POLL_MAX_TIMEOUT_MS) {
     throw new ConfigError("invalid DS_LONG_POLL_TIMEOUT_MS: must not exceed DS_LONG_POLL_MAX_TIMEOUT_MS");
   }
@@ -213,5 +277,23 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
     sqlite: { cacheBytes: e.DS_SQLITE_CACHE_MB * MiB },
     engine: { streamCacheEntries: e.DS_STREAM_CACHE_ENTRIES, metaCacheEntries: e.DS_STREAM_META_CACHE_ENTRIES },
     metrics: { flushIntervalMs: e.DS_METRICS_FLUSH_MS },
+    bootstrapFromObjectStore: flags.bootstrap,
+    r2,
+    tiering: {
+      segmentMaxBytes: e.DS_SEGMENT_MAX_BYTES,
+      segmentTargetRows: e.DS_SEGMENT_TARGET_ROWS,
+      segmentMaxRows: e.DS_SEGMENT_MAX_ROWS,
+      segmentMaxIntervalMs: e.DS_SEGMENT_MAX_INTERVAL_MS,
+      segmentCheckMs: e.DS_SEGMENT_CHECK_MS,
+      blockMaxBytes: e.DS_BLOCK_MAX_BYTES,
+      segmentCacheMaxBytes: e.DS_SEGMENT_CACHE_MAX_BYTES,
+      uploadCheckMs: e.DS_UPLOAD_CHECK_MS,
+      uploadConcurrency: e.DS_UPLOAD_CONCURRENCY,
+      walGcChunkRows: e.DS_BASE_WAL_GC_CHUNK_OFFSETS,
+      objectStoreTimeoutMs: e.DS_OBJECTSTORE_TIMEOUT_MS,
+      objectStoreRetries: e.DS_OBJECTSTORE_RETRIES,
+      objectStoreRetryBaseMs: e.DS_OBJECTSTORE_RETRY_BASE_MS,
+      objectStoreRetryMaxMs: e.DS_OBJECTSTORE_RETRY_MAX_MS,
+    },
   };
 }

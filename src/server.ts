@@ -3,6 +3,7 @@ import { createApp } from "./app.ts";
 import { ConfigError, loadConfig, unknownEnvNames, type Config } from "./config.ts";
 import { finalizeResponse } from "./http/routes.ts";
 import { createLogger } from "./log.ts";
+import { BootstrapError } from "./storage/bootstrap.ts";
 
 async function startServer(config: Config): Promise<void> {
   const log = createLogger(config.logLevel);
@@ -54,6 +55,10 @@ try {
 } catch (error) {
   if (error instanceof ConfigError) {
     console.error(`configuration error: ${error.message}`);
+    process.exit(1);
+  }
+  if (error instanceof BootstrapError) {
+    console.error(`bootstrap error: ${error.message}`);
     process.exit(1);
   }
   throw error;

@@ -1,9 +1,8 @@
 // The create command (PUT): idempotent create, re-create over a deleted or expired name,
 // and forks (spec 01 §7 and §12).
 import type { NewStreamRow, StreamRow } from "../storage/sqlite/streams.ts";
-import { DEFAULT_CONTENT_TYPE, isJsonType } from "./content-types.ts";
+import { DEFAULT_CONTENT_TYPE } from "./content-types.ts";
 import { expireStream } from "./delete.ts";
-import { Reader } from "./reader.ts";
 import { classifyStream, isDeleted } from "./stream-status.ts";
 import type { RecordBatch } from "./records.ts";
 import type { WriteBatch } from "./write-batch.ts";
@@ -14,6 +13,17 @@ export interface ForkRequest {
   offsetSeq: number | null;
   /** Bytes (or JSON messages) of the next source append to keep; 0 = none. */
   subOffset: number;
+  /** With a sub-offset: where the fork's own records start, read from the source beforehand. */
+  cut?: ForkCut;
+}
+
+export interface ForkCut {
+  sourceId: number;
+  forkSeq: number;
+  /** First seq of the fork's own records. */
+  base: number;
+  /** Bytes of a byte stream's next append to keep, as the fork's first own record. */
+  keptPrefix: { payload: Uint8Array; tsMs: number } | null;
 }
 
 export interface CreateRequest {
@@ -36,10 +46,11 @@ export type CreateOutcome =
   | { kind: "fork_source_not_found" }
   | { kind: "fork_source_soft_deleted" }
   | { kind: "fork_content_type_mismatch" }
+  | { kind: "fork_source_changed" }
   | { kind: "fork_position_invalid"; message: string };
 
 export function executeCreate(batch: WriteBatch, req: CreateRequest): CreateOutcome {
-  let existing = batch.stream(req.name);
+  const existing = batch.stream(req.name);
   if (existing) {
     const status = classifyStream(existing, batch.nowMs);
     if (status === "expired") {
@@ -50,21 +61,20 @@ export function executeCreate(batch: WriteBatch, req: CreateRequest): CreateOutc
     if (status === "live") {
       return sameConfig(batch, existing, req) ? { kind: "exists", row: existing } : { kind: "config_mismatch" };
     }
-    // A tombstone: its records are being purged by id, so the name is free again.
-    batch.removeStream(existing);
-    existing = null;
   }
-  return req.fork ? createFork(batch, req, req.fork) : createPlain(batch, req);
+  // What is left is absent or a tombstone, whose records are purged by id: the name is free.
+  return req.fork ? createFork(batch, req, req.fork, existing) : createPlain(batch, req, existing);
 }
 
-function createPlain(batch: WriteBatch, req: CreateRequest): CreateOutcome {
+function createPlain(batch: WriteBatch, req: CreateRequest, tombstone: StreamRow | null): CreateOutcome {
   const row = batch.createStream(
     newRow(req.name, req.contentType ?? DEFAULT_CONTENT_TYPE, batch.nowMs, req.ttlSeconds, req.expiresAtMs),
+    tombstone,
   );
   return finishCreate(batch, row, req);
 }
 
-function createFork(batch: WriteBatch, req: CreateRequest, fork: ForkRequest): CreateOutcome {
+function createFork(batch: WriteBatch, req: CreateRequest, fork: ForkRequest, tombstone: StreamRow | null): CreateOutcome {
   const source = batch.stream(fork.sourceName);
   const status = classifyStream(source, batch.nowMs);
   if (status === "soft_deleted") return { kind: "fork_source_soft_deleted" };
@@ -80,24 +90,12 @@ function createFork(batch: WriteBatch, req: CreateRequest, fork: ForkRequest): C
   let base = forkSeq + 1;
   let keptPrefix: { payload: Uint8Array; tsMs: number } | null = null;
   if (fork.subOffset > 0) {
-    // Records appended earlier in this batch must be visible to the reader.
-    batch.flushRecords();
-    const reader = new Reader(batch.db, (id) => batch.streamById(id));
-    const first = reader.recordAt(source, forkSeq + 1);
-    if (!first) return { kind: "fork_position_invalid", message: "no message follows the fork offset" };
-    if (isJsonType(source.content_type)) {
-      // The kept messages are inherited as they are: the fork's view ends inside that append.
-      const available = reader.appendLength(source, forkSeq + 1, fork.subOffset);
-      if (available < fork.subOffset) {
-        return { kind: "fork_position_invalid", message: "fork sub-offset exceeds the messages of that append" };
-      }
-      base += fork.subOffset;
-    } else {
-      if (fork.subOffset > first.payload.byteLength) {
-        return { kind: "fork_position_invalid", message: "fork sub-offset exceeds the bytes of that append" };
-      }
-      keptPrefix = { payload: first.payload.subarray(0, fork.subOffset), tsMs: first.tsMs };
-    }
+    // Resolved before queueing (it may read segments); the source's history up to there
+    // cannot have changed since, unless the source itself was replaced.
+    const cut = fork.cut;
+    if (!cut || cut.sourceId !== source.id || cut.forkSeq !== forkSeq) return { kind: "fork_source_changed" };
+    base = cut.base;
+    keptPrefix = cut.keptPrefix;
   }
 
   const inherited = inheritExpiry(source, req, batch.nowMs);
@@ -107,9 +105,12 @@ function createFork(batch: WriteBatch, req: CreateRequest, fork: ForkRequest): C
   fields.fork_offset = forkSeq;
   fields.fork_sub_offset = fork.subOffset;
   fields.next_offset = base;
+  // Own records start at `base`: nothing of the fork is sealed or uploaded below it.
+  fields.sealed_through = base - 1;
+  fields.uploaded_through = base - 1;
   // Own appends must be later than every inherited record (append-boundary invariant).
   fields.last_append_ms = source.last_append_ms;
-  const row = batch.createStream(fields);
+  const row = batch.createStream(fields, tombstone);
   if (keptPrefix) {
     batch.appendRecords(row, keptPrefix.tsMs, { chunks: [keptPrefix.payload], count: 1 }, null);
     row.last_append_ms = Math.max(row.last_append_ms, keptPrefix.tsMs);

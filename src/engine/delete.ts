@@ -14,6 +14,7 @@ import { deleteProducerStates } from "../storage/sqlite/producers.ts";
 import { finishPurge, nextPurge, schedulePurge } from "../storage/sqlite/purges.ts";
 import { deleteStreamMeta } from "../storage/sqlite/stream-meta.ts";
 import { FLAG_DELETED, type StreamRow } from "../storage/sqlite/streams.ts";
+import { deleteSegmentRows } from "../storage/sqlite/segments.ts";
 import { deleteWalChunk } from "../storage/sqlite/wal.ts";
 import { classifyStream, isDeleted } from "./stream-status.ts";
 import type { WriteBatch } from "./write-batch.ts";
@@ -45,6 +46,8 @@ function markDeleted(batch: WriteBatch, row: StreamRow): void {
   row.stream_flags |= FLAG_DELETED;
   batch.touched(row);
   batch.notify(row.id);
+  // The bucket learns of it too, or bootstrap would bring the stream back.
+  batch.owePublishIfKnown(row.id);
 }
 
 /** Nothing reads this incarnation any more: purge its records and release its source. */
@@ -73,7 +76,12 @@ export function executeExpire(batch: WriteBatch, names: string[]): number {
   return expired;
 }
 
-/** Deletes one chunk of a purged incarnation's records; false when no purge work is left. */
+/**
+ * Deletes one chunk of a purged incarnation's records; false when no purge work is left.
+ * The last chunk also drops its producer state and segment catalog; its local segment
+ * files are removed after COMMIT (they are no longer referenced by then). The manifest
+ * arrays stay with the tombstone row (see `deleteSegmentRows`).
+ */
 export function executePurgeChunk(batch: WriteBatch, chunkRows: number): boolean {
   const streamId = nextPurge(batch.db);
   if (streamId === null) return false;
@@ -81,7 +89,9 @@ export function executePurgeChunk(batch: WriteBatch, chunkRows: number): boolean
   if (deleted < chunkRows) {
     deleteProducerStates(batch.db, streamId);
     deleteStreamMeta(batch.db, streamId);
+    deleteSegmentRows(batch.db, streamId);
     finishPurge(batch.db, streamId);
+    batch.markPurged(streamId);
   }
   return true;
 }

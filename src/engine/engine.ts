@@ -1,13 +1,17 @@
 // The engine's front door for the HTTP layer: lookups and reads run on the serving
-// connection, state changes go through the queue to the single writer. No Hono types here.
+// connection, state changes go through the queue to the single writer, and tiered storage
+// (segmenter, uploader) runs beside them. No Hono types here.
 import type { Database } from "bun:sqlite";
 import type { Logger } from "pino";
 import type { Config } from "../config.ts";
+import type { ObjectStore } from "../storage/object-store/object-store.ts";
+import { SegmentStore } from "../storage/segment-store.ts";
 import { listStreamRowsAfter, type StreamRow } from "../storage/sqlite/streams.ts";
 import type { AppendOutcome, AppendRequest } from "./append-checks.ts";
 import type { CreateOutcome, CreateRequest } from "./create.ts";
 import type { DeleteOutcome } from "./delete.ts";
 import { AccessTracker } from "./expiry.ts";
+import { resolveForkCut } from "./fork-cut.ts";
 import { Housekeeping } from "./housekeeping.ts";
 import type { ProfileOutcome, SchemaOutcome } from "./meta-commands.ts";
 import { Notifier, type WaitResult } from "./notifier.ts";
@@ -18,6 +22,7 @@ import { StreamCache } from "./stream-cache.ts";
 import { StreamMetaCache, type StreamMeta } from "./stream-meta.ts";
 import { classifyStream, type ExpiryOf, type StreamStatus } from "./stream-status.ts";
 import { ThreadWriter } from "./thread-writer.ts";
+import { removeInterruptedBuilds, retryPolicy, Tiering } from "./tiering/index.ts";
 import type { BatchEffects } from "./write-batch.ts";
 import type { CommandResults, WriteCommand } from "./write-commands.ts";
 import type { ProfileDocument } from "../profiles/profile.ts";
@@ -37,11 +42,17 @@ export interface StreamLookup {
   status: StreamStatus;
 }
 
+export interface EngineDeps {
+  objects: ObjectStore;
+  onWriterFailed: (message: string) => void;
+}
+
 export class Engine {
   readonly notifier = new Notifier();
   readonly access = new AccessTracker();
   readonly streams: StreamCache;
   readonly queue: WriteQueue;
+  readonly tiering: Tiering;
   private readonly reader: Reader;
   private readonly housekeeping: Housekeeping;
   private readonly expiryOf: ExpiryOf = (row) => this.access.effectiveExpiresAt(row);
@@ -57,6 +68,7 @@ export class Engine {
     private readonly config: Config,
     log: Logger,
     thread: Writer | null,
+    objects: ObjectStore,
   ) {
     this.streams = new StreamCache(db, config.engine.streamCacheEntries);
     this.metas = new StreamMetaCache(db, config.engine.metaCacheEntries);
@@ -79,29 +91,39 @@ export class Engine {
       },
     );
     this.writers = thread ? [thread] : [];
-    this.reader = new Reader(db, (id) => this.streams.byStreamId(id));
+    const segments = new SegmentStore(
+      { root: config.root, cacheMaxBytes: config.tiering.segmentCacheMaxBytes, retry: retryPolicy(config) },
+      objects,
+      log,
+    );
+    this.tiering = new Tiering(db, this.queue, this.streams, objects, segments, config, log);
+    this.reader = new Reader(db, (id) => this.streams.byStreamId(id), segments);
     this.housekeeping = new Housekeeping(db, this.queue, this.expiryOf, config.housekeeping, log);
   }
 
   /** Builds the engine on a migrated database, with the writer thread unless it is turned off. */
-  static async open(db: Database, config: Config, log: Logger, onWriterFailed: (message: string) => void): Promise<Engine> {
-    const thread = config.ingest.offloadMinBatchBytes > 0
-      ? await ThreadWriter.start(config.dbPath, config.sqlite.cacheBytes, config.ingest.busyRetryMs, (message) => {
-          log.fatal({ message }, "writer thread failed");
-          onWriterFailed(message);
-        })
-      : null;
-    return new Engine(db, config, log, thread);
+  static async open(db: Database, config: Config, log: Logger, deps: EngineDeps): Promise<Engine> {
+    removeInterruptedBuilds(config.root);
+    const thread =
+      config.ingest.offloadMinBatchBytes > 0
+        ? await ThreadWriter.start(config.dbPath, config.sqlite.cacheBytes, config.ingest.busyRetryMs, (message) => {
+            log.fatal({ message }, "writer thread failed");
+            deps.onWriterFailed(message);
+          })
+        : null;
+    return new Engine(db, config, log, thread, deps.objects);
   }
 
   private onCommitted(effects: BatchEffects): void {
     this.streams.apply(effects);
     for (const id of effects.notify) this.notifier.notify(id);
     if (effects.purgeScheduled) this.housekeeping.kickPurger();
+    this.tiering.observe(effects);
   }
 
   start(): void {
     this.housekeeping.start();
+    this.tiering.start();
   }
 
   lookup(name: string, nowMs = Date.now()): StreamLookup {
@@ -109,7 +131,17 @@ export class Engine {
     return { row, status: classifyStream(row, nowMs, this.expiryOf) };
   }
 
-  create(req: CreateRequest): Promise<CreateOutcome> {
+  async create(req: CreateRequest): Promise<CreateOutcome> {
+    const fork = req.fork;
+    if (fork && fork.subOffset > 0) {
+      // The cut is read from the source's history first (it may be in segments).
+      const source = this.lookup(fork.sourceName);
+      if (source.row && source.status === "live") {
+        const resolved = await resolveForkCut(this.reader, source.row, fork.offsetSeq, fork.subOffset);
+        if (!resolved.ok) return { kind: "fork_position_invalid", message: resolved.message };
+        return this.queue.submit({ op: "create", req: { ...req, fork: { ...fork, cut: resolved.cut } } });
+      }
+    }
     return this.queue.submit({ op: "create", req });
   }
 
@@ -144,8 +176,8 @@ export class Engine {
    * Records after `afterSeq` (see ReadCache for what is shared between reads). The
    * `current` view promotes records of older schema versions; it throws PromotionError.
    */
-  read(row: StreamRow, afterSeq: number, key: Uint8Array | null = null, view: ReadView = "stored"): ReadResult {
-    const stored = this.readStored(row, afterSeq, key);
+  async read(row: StreamRow, afterSeq: number, key: Uint8Array | null = null, view: ReadView = "stored"): Promise<ReadResult> {
+    const stored = await this.readStored(row, afterSeq, key);
     if (view === "stored") return stored;
     const meta = this.metas.get(row);
     if (!needsPromotion(stored, meta)) return stored;
@@ -156,12 +188,12 @@ export class Engine {
     return result;
   }
 
-  private readStored(row: StreamRow, afterSeq: number, key: Uint8Array | null): ReadResult {
+  private async readStored(row: StreamRow, afterSeq: number, key: Uint8Array | null): Promise<ReadResult> {
     if (key !== null) return this.reader.read(row, afterSeq, this.config.read, key);
     const cacheKey = ReadCache.key(row.id, afterSeq);
     const cached = this.readCache.get(cacheKey, row.next_offset);
     if (cached) return cached;
-    const result = this.reader.read(row, afterSeq, this.config.read, null);
+    const result = await this.reader.read(row, afterSeq, this.config.read, null);
     this.readCache.put(cacheKey, result, row.next_offset);
     return result;
   }
@@ -177,12 +209,15 @@ export class Engine {
     setImmediate(() => {
       const current = this.streams.byStreamId(row.id);
       if (!current || this.closing || this.readCache.has(cacheKey)) return;
-      this.readCache.put(cacheKey, this.reader.read(current, result.throughSeq, this.config.read, null), current.next_offset);
+      void this.reader
+        .read(current, result.throughSeq, this.config.read, null)
+        .then((ahead) => this.readCache.put(cacheKey, ahead, current.next_offset))
+        .catch(() => {});
     });
   }
 
   /** Position just before the first record appended at or after `sinceMs`. */
-  seekTime(row: StreamRow, sinceMs: number): number {
+  seekTime(row: StreamRow, sinceMs: number): Promise<number> {
     return this.reader.seekTime(row, sinceMs);
   }
 
@@ -226,6 +261,7 @@ export class Engine {
   async close(): Promise<void> {
     this.closing = true;
     this.housekeeping.stop();
+    await this.tiering.stop();
     // Waiters answer from their last read during the drain below, while SQLite is still open.
     this.notifier.close();
     await this.queue.close();

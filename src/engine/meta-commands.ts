@@ -4,7 +4,8 @@
 // Commit order of a profile install (`executeSetProfile`):
 //   1. the profile's preconditions against the row as this batch sees it
 //   2. store the document (or drop it), and the profile's canonical registry if it has one
-//   3. set `streams.profile` and bump `meta_version` (appends prepared before now retry)
+//   3. set `streams.profile`, bump `meta_version` (appends prepared before now retry), and
+//      owe the bucket a manifest if it knows the stream (the manifest carries the profile)
 //   4. COMMIT POINT: the batch's COMMIT; the stream cache then takes the row, and the
 //      next request loads the new profile (stream-meta.ts)
 // A schema update follows the same steps with the registry (`executeSchemaUpdate`).
@@ -38,6 +39,8 @@ function liveRow(batch: WriteBatch, name: string): { row: StreamRow } | Missing 
 function metaChanged(batch: WriteBatch, row: StreamRow): void {
   row.meta_version += 1;
   batch.touched(row);
+  // The manifest carries the profile: a stream the bucket knows is published again.
+  batch.owePublishIfKnown(row.id);
 }
 
 /** `document` was validated by the profile's zod schema before it was queued. */

@@ -5,10 +5,12 @@
 // Results are chunks in the stored form: one record each, or on JSON streams one or more
 // comma-separated messages (one WAL row of an append, or the part of it a read needs).
 import type { Database } from "bun:sqlite";
+import type { SegmentStore } from "../storage/segment-store.ts";
 import type { StreamRow } from "../storage/sqlite/streams.ts";
 import { getWalRowHolding, readWalRows, readWalRowsByKey, walRowStartAtOrBefore, type WalRow } from "../storage/sqlite/wal.ts";
 import { isJsonType } from "./content-types.ts";
 import { joinJsonValues, splitJsonValues } from "./json-split.ts";
+import { scanSealed, sealedRecordAt } from "./sealed-reads.ts";
 
 export interface ReadLimits {
   maxRecords: number;
@@ -35,8 +37,11 @@ export interface ReadResult {
 /** A run of seqs [from, to] stored under one stream incarnation. */
 export interface ViewSpan {
   streamId: number;
+  name: string;
   from: number;
   to: number;
+  /** Seqs up to this one are read from segments, the rest from the WAL. */
+  uploadedThrough: number;
 }
 
 export type RowById = (id: number) => StreamRow | null;
@@ -49,7 +54,7 @@ export function viewSpans(row: StreamRow, rowById: RowById): ViewSpan[] {
   while (current) {
     const lo = current.fork_source_id === null ? 0 : current.fork_base_offset;
     const to = Math.min(hi, current.next_offset - 1);
-    if (to >= lo) spans.push({ streamId: current.id, from: lo, to });
+    if (to >= lo) spans.push({ streamId: current.id, name: current.stream, from: lo, to, uploadedThrough: current.uploaded_through });
     if (current.fork_source_id === null) break;
     hi = Math.min(hi, lo - 1);
     if (hi < 0) break;
@@ -72,16 +77,24 @@ export class Reader {
   constructor(
     private readonly db: Database,
     private readonly rowById: RowById,
+    private readonly segments: SegmentStore | null,
   ) {}
 
   /** Records after position `afterSeq`, within `limits`. */
-  read(row: StreamRow, afterSeq: number, limits: ReadLimits, key: Uint8Array | null = null): ReadResult {
+  async read(row: StreamRow, afterSeq: number, limits: ReadLimits, key: Uint8Array | null = null): Promise<ReadResult> {
     const tail = row.next_offset - 1;
     const out: ReadResult = { chunks: [], starts: [], records: 0, bytes: 0, throughSeq: afterSeq, upToDate: afterSeq >= tail };
     if (afterSeq >= tail) return out;
     const packed = isJsonType(row.content_type);
     const averageRowBytes = row.wal_rows > 0 ? row.wal_bytes / row.wal_rows : 0;
     for (const span of viewSpans(row, this.rowById)) {
+      if (span.to <= out.throughSeq) continue;
+      const sealedTo = Math.min(span.to, span.uploadedThrough);
+      const sealedFrom = Math.max(span.from, out.throughSeq + 1);
+      if (this.segments && sealedFrom <= sealedTo) {
+        const sealed = { streamId: span.streamId, name: span.name, from: sealedFrom, to: sealedTo };
+        if (await scanSealed(this.db, this.segments, sealed, out, limits, key)) break;
+      }
       if (span.to <= out.throughSeq) continue;
       const full = key
         ? this.scanKeyed(span, out, limits, key, packed)
@@ -190,40 +203,44 @@ export class Reader {
   }
 
   /** The record at `seq` in `row`'s view, with its append time, or null. */
-  recordAt(row: StreamRow, seq: number): { payload: Uint8Array; tsMs: number } | null {
-    const found = this.rowHolding(row, seq);
-    if (!found) return null;
-    return { payload: recordsOf(found.walRow, seq, seq), tsMs: found.walRow.ts_ms };
+  async recordAt(row: StreamRow, seq: number): Promise<{ payload: Uint8Array; tsMs: number } | null> {
+    const span = this.spanHolding(row, seq);
+    if (!span) return null;
+    if (seq <= span.uploadedThrough && this.segments) return sealedRecordAt(this.db, this.segments, span.streamId, span.name, seq);
+    const walRow = getWalRowHolding(this.db, span.streamId, seq);
+    return walRow ? { payload: recordsOf(walRow, seq, seq), tsMs: walRow.ts_ms } : null;
   }
 
   /**
    * Records (at most `max`) from `seq` to the end of the append holding it, within the
-   * view. One append is one row on JSON streams, and one record elsewhere.
+   * view. All records of one append share one append time, and append times strictly
+   * increase per stream (one WAL row holds one append; segments keep the times).
    */
-  appendLength(row: StreamRow, seq: number, max: number): number {
-    const found = this.rowHolding(row, seq);
-    if (!found) return 0;
-    const appendEnd = Math.min(found.walRow.offset + found.walRow.record_count - 1, found.span.to);
-    return Math.min(max, appendEnd - seq + 1);
+  async appendLength(row: StreamRow, seq: number, max: number): Promise<number> {
+    const first = await this.recordAt(row, seq);
+    if (!first) return 0;
+    let n = 1;
+    while (n < max) {
+      const next = await this.recordAt(row, seq + n);
+      if (!next || next.tsMs !== first.tsMs) break;
+      n += 1;
+    }
+    return n;
   }
 
-  private rowHolding(row: StreamRow, seq: number): { walRow: WalRow; span: ViewSpan } | null {
-    for (const span of viewSpans(row, this.rowById)) {
-      if (seq < span.from || seq > span.to) continue;
-      const walRow = getWalRowHolding(this.db, span.streamId, seq);
-      return walRow ? { walRow, span } : null;
-    }
+  private spanHolding(row: StreamRow, seq: number): ViewSpan | null {
+    for (const span of viewSpans(row, this.rowById)) if (seq >= span.from && seq <= span.to) return span;
     return null;
   }
 
   /** Position just before the first record appended at or after `sinceMs` (binary search). */
-  seekTime(row: StreamRow, sinceMs: number): number {
+  async seekTime(row: StreamRow, sinceMs: number): Promise<number> {
     let lo = 0;
     let hi = row.next_offset; // first seq whose record is at/after since; `next_offset` = none
     while (lo < hi) {
       const mid = Math.floor((lo + hi) / 2);
-      const found = this.rowHolding(row, mid);
-      if (!found || found.walRow.ts_ms < sinceMs) lo = mid + 1;
+      const found = await this.recordAt(row, mid);
+      if (!found || found.tsMs < sinceMs) lo = mid + 1;
       else hi = mid;
     }
     return lo - 1;

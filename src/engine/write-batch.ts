@@ -14,6 +14,7 @@ import {
   type NewStreamRow,
   type StreamRow,
 } from "../storage/sqlite/streams.ts";
+import { inheritManifest, requestRepublish } from "../storage/sqlite/segments.ts";
 import { insertWalRows, type WalInsert } from "../storage/sqlite/wal.ts";
 import { joinJsonValues } from "./json-split.ts";
 import type { RecordBatch } from "./records.ts";
@@ -27,6 +28,10 @@ export interface BatchEffects {
   notify: number[];
   /** Purge work was queued: the purger should run. */
   purgeScheduled: boolean;
+  /** Incarnations fully purged: their local files can go. */
+  purged: number[];
+  /** Streams this batch made owe the bucket a manifest (a deletion): publish soon. */
+  publishes: number[];
 }
 
 /** Where a batch finds rows as last committed (the engine's stream cache). */
@@ -50,6 +55,8 @@ export class WriteBatch {
   private readonly removed: Array<{ id: number; name: string }> = [];
   private readonly notifyIds = new Set<number>();
   private purgeScheduled = false;
+  private readonly purged: number[] = [];
+  private readonly publishes: number[] = [];
   private readonly producers = new Map<string, ProducerState | null>();
   /** Records appended by this batch and not yet inserted (see `flushRecords`). */
   private pendingRecords: WalInsert[] = [];
@@ -98,8 +105,15 @@ export class WriteBatch {
     this.changed.add(row);
   }
 
-  createStream(fields: NewStreamRow): StreamRow {
+  /**
+   * Inserts a stream row. `replacing` is a tombstone under the same name: it is removed
+   * here (its records are purged separately by id) and the new incarnation takes over its
+   * manifest generation, owing the bucket a manifest that overwrites the old one.
+   */
+  createStream(fields: NewStreamRow, replacing: StreamRow | null = null): StreamRow {
+    if (replacing) this.removeStream(replacing);
     const row = insertStream(this.db, fields);
+    if (replacing && inheritManifest(this.db, replacing.id, row.id)) this.publishes.push(row.id);
     this.byName.set(row.stream, row);
     this.byId.set(row.id, row);
     this.loaded.set(row, { ...row });
@@ -107,8 +121,7 @@ export class WriteBatch {
     return row;
   }
 
-  /** Removes the row itself (its records are purged separately by id). */
-  removeStream(row: StreamRow): void {
+  private removeStream(row: StreamRow): void {
     deleteStreamRow(this.db, row.id);
     this.dirty.delete(row);
     this.changed.delete(row);
@@ -192,6 +205,15 @@ export class WriteBatch {
     this.purgeScheduled = true;
   }
 
+  markPurged(streamId: number): void {
+    this.purged.push(streamId);
+  }
+
+  /** A deletion the bucket must learn of, if it knows the stream at all (published before). */
+  owePublishIfKnown(streamId: number): void {
+    if (requestRepublish(this.db, streamId)) this.publishes.push(streamId);
+  }
+
   /** Writes the pending records and every changed row; called last inside the transaction. */
   flushRows(): void {
     this.flushRecords();
@@ -205,6 +227,8 @@ export class WriteBatch {
       removed: this.removed,
       notify: [...this.notifyIds],
       purgeScheduled: this.purgeScheduled,
+      purged: this.purged,
+      publishes: this.publishes,
     };
   }
 }

@@ -18,6 +18,14 @@ import { executeSchemaUpdate, executeSetProfile, type ProfileOutcome, type Schem
 import type { ProfileDocument } from "../profiles/profile.ts";
 import type { SchemaUpdate } from "../schema/schema-update.ts";
 import { batchBytes } from "./records.ts";
+import {
+  executeCollectWal,
+  executeCommitManifest,
+  executeMarkUploaded,
+  executeSeal,
+  type ManifestCommit,
+  type SealRequest,
+} from "./tiering.ts";
 import { WriteBatch, type BatchEffects, type CommittedRows } from "./write-batch.ts";
 
 export type WriteCommand =
@@ -29,7 +37,11 @@ export type WriteCommand =
   | { op: "profile"; name: string; document: ProfileDocument }
   | { op: "schema"; name: string; update: SchemaUpdate }
   /** [stream id, last read at ms] pairs: sliding-TTL renewals recorded by reads. */
-  | { op: "renew"; renewals: Array<[number, number]> };
+  | { op: "renew"; renewals: Array<[number, number]> }
+  | { op: "seal"; req: SealRequest }
+  | { op: "mark-uploaded"; req: { streamId: number; segmentIndex: number; etag: string } }
+  | { op: "commit-manifest"; req: ManifestCommit }
+  | { op: "collect-wal"; req: { streamId: number; chunkRows: number } };
 
 export interface CommandResults {
   append: AppendOutcome;
@@ -40,6 +52,10 @@ export interface CommandResults {
   profile: ProfileOutcome;
   schema: SchemaOutcome;
   renew: null;
+  seal: "sealed" | "stale";
+  "mark-uploaded": null;
+  "commit-manifest": { more: boolean };
+  "collect-wal": { more: boolean };
 }
 
 export type WriteResult = CommandResults[keyof CommandResults];
@@ -67,6 +83,14 @@ function executeCommand(batch: WriteBatch, command: WriteCommand): WriteResult {
     case "renew":
       applyRenewals(batch, command.renewals);
       return null;
+    case "seal":
+      return executeSeal(batch, command.req);
+    case "mark-uploaded":
+      return executeMarkUploaded(batch, command.req);
+    case "commit-manifest":
+      return executeCommitManifest(batch, command.req);
+    case "collect-wal":
+      return executeCollectWal(batch, command.req);
   }
 }
 

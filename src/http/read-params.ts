@@ -48,7 +48,7 @@ export function parseReadParams(query: URLSearchParams, row: StreamRow, pathKey:
 }
 
 /** The position a read starts after, given the stream (`now` = the tail). */
-export function startSeq(params: ReadParams, row: StreamRow, seekTime: (sinceMs: number) => number): number {
+export async function startSeq(params: ReadParams, row: StreamRow, seekTime: (sinceMs: number) => Promise<number>): Promise<number> {
   if (params.position === null) return params.sinceMs === null ? START_SEQ : seekTime(params.sinceMs);
   return params.position.kind === "now" ? row.next_offset - 1 : params.position.seq;
 }

@@ -24,10 +24,10 @@ function refresh(row: StreamRow, deps: HttpDeps): StreamRow | null {
 export async function handleLongPoll(req: Request, initial: StreamRow, params: ReadParams, deps: HttpDeps): Promise<Response> {
   const { longPollDefaultMs, longPollMaxMs } = deps.config.live;
   const deadline = Date.now() + Math.min(params.timeoutMs ?? longPollDefaultMs, longPollMaxMs);
-  const after = startSeq(params, initial, (since) => deps.engine.seekTime(initial, since));
+  const after = await startSeq(params, initial, (since) => deps.engine.seekTime(initial, since));
   let row: StreamRow | null = initial;
   for (;;) {
-    const result = deps.engine.read(row, after, params.key, readView(params));
+    const result = await deps.engine.read(row, after, params.key, readView(params));
     if (result.records > 0) {
       const headers = readHeaders(row, params, result, deps);
       headers.set(H.cursor, nextCursor(Date.now(), params.cursor));
@@ -62,17 +62,18 @@ function noData(row: StreamRow, result: ReadResult, params: ReadParams): Respons
 
 const utf8 = new TextDecoder();
 
-export function handleSse(req: Request, initial: StreamRow, params: ReadParams, deps: HttpDeps): Response {
+export async function handleSse(req: Request, initial: StreamRow, params: ReadParams, deps: HttpDeps): Promise<Response> {
   const encoding = sseEncoding(initial.content_type);
+  const start = await startSeq(params, initial, (s) => deps.engine.seekTime(initial, s));
   const headers = new Headers({
     "content-type": "text/event-stream",
     "cache-control": "no-cache",
-    [H.nextOffset]: encodeOffset(startSeq(params, initial, (s) => deps.engine.seekTime(initial, s))),
+    [H.nextOffset]: encodeOffset(start),
   });
   if (encoding === "base64") headers.set(H.sseEncoding, "base64");
 
   const sink = new EventSink(req.signal);
-  void runSse(sink, initial, params, encoding, deps)
+  void runSse(sink, initial, start, params, encoding, deps)
     // The response has started: a read that fails now (a lens that cannot promote a
     // record) can only end it; the client's reconnect gets the error as a status.
     .catch((error: unknown) => deps.log.warn({ err: error, stream: initial.stream }, "SSE read failed"))
@@ -83,6 +84,7 @@ export function handleSse(req: Request, initial: StreamRow, params: ReadParams, 
 async function runSse(
   sink: EventSink,
   initial: StreamRow,
+  start: number,
   params: ReadParams,
   encoding: "json" | "text" | "base64",
   deps: HttpDeps,
@@ -90,11 +92,11 @@ async function runSse(
   const { sseKeepAliveMs, sseMaxConnectionMs } = deps.config.live;
   const endAt = Date.now() + sseMaxConnectionMs;
   let cursor = params.cursor;
-  let after = startSeq(params, initial, (since) => deps.engine.seekTime(initial, since));
+  let after = start;
   let row: StreamRow | null = initial;
   const send = (event: string): Promise<boolean> => sink.write(event);
   while (row && !sink.closed.aborted) {
-    const result = deps.engine.read(row, after, params.key, readView(params));
+    const result = await deps.engine.read(row, after, params.key, readView(params));
     if (result.records > 0 && !(await send(dataEvent(result, encoding)))) return;
     after = result.throughSeq;
     const finished = result.upToDate && row.closed === 1;

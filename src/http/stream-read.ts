@@ -39,10 +39,10 @@ export function handleGet(req: Request, query: URLSearchParams, name: string, pa
   return catchUp(req, row, params, deps);
 }
 
-function catchUp(req: Request, row: StreamRow, params: ReadParams, deps: HttpDeps): Response {
+async function catchUp(req: Request, row: StreamRow, params: ReadParams, deps: HttpDeps): Promise<Response> {
   if (params.position?.kind === "now") return tailResponse(row, params, deps);
-  const after = startSeq(params, row, (since) => deps.engine.seekTime(row, since));
-  const result = deps.engine.read(row, after, params.key, readView(params));
+  const after = await startSeq(params, row, (since) => deps.engine.seekTime(row, since));
+  const result = await deps.engine.read(row, after, params.key, readView(params));
   if (params.key === null) deps.engine.readAhead(row, result);
   const headers = readHeaders(row, params, result, deps);
   const etag = etagOf(row, after, result, params);

@@ -100,6 +100,8 @@ function createResponse(outcome: CreateOutcome, req: Request, deps: HttpDeps): R
       throw new DsError(409, "content_type_mismatch", "Content-Type differs from the fork source's");
     case "fork_position_invalid":
       throw badRequest(outcome.message);
+    case "fork_source_changed":
+      throw new DsError(409, "fork_source_changed", "fork source changed while the fork was created; retry");
   }
 }
 

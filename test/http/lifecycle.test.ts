@@ -3,7 +3,7 @@
 // Method: drive the app, then look at SQLite directly for the rows a stream leaves behind.
 import { Database } from "bun:sqlite";
 import { afterEach, expect, test } from "bun:test";
-import { createStream, createTestApp, type TestApp } from "../support/app.ts";
+import { createStream, createTestApp, type TestApp, until } from "../support/app.ts";
 
 let app: TestApp | null = null;
 afterEach(async () => {
@@ -23,13 +23,6 @@ function walRows(a: TestApp): number {
   }
 }
 
-async function until(check: () => boolean | Promise<boolean>, timeoutMs = 3000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await check())) {
-    if (performance.now() > deadline) throw new Error("condition not reached in time");
-    await Bun.sleep(20);
-  }
-}
 
 test("DELETE purges the stream's records in the background and the name starts fresh", async () => {
   app = await createTestApp({ DS_PURGE_CHUNK_ROWS: "3" });

@@ -1,7 +1,7 @@
 // The one place tests build a configuration and an in-process app (driven through
 // `app.http.request()`, no socket), each on a fresh temporary data directory.
 import pino from "pino";
-import { createApp, type App } from "../../src/app.ts";
+import { createApp, type App, type AppHooks } from "../../src/app.ts";
 import { loadConfig, type Config } from "../../src/config.ts";
 import { makeTempDir, removeDir } from "./server-process.ts";
 
@@ -18,19 +18,25 @@ export interface TestApp extends App {
   dispose(options?: { keepData?: boolean }): Promise<void>;
 }
 
-export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
-  const config = makeTestConfig(env);
-  const app = await createApp(config, pino({ level: "silent" }));
-  let closed = false;
+export interface TestAppOptions {
+  /** Extra flags after `--no-auth`, e.g. `--bootstrap-from-r2`. */
+  flags?: string[];
+  hooks?: AppHooks;
+}
+
+export async function createTestApp(env: Record<string, string> = {}, options: TestAppOptions = {}): Promise<TestApp> {
+  const config = makeTestConfig(env, ["--no-auth", ...(options.flags ?? [])]);
+  // DS_TEST_LOG=debug shows the app's logs while debugging a test.
+  const app = await createApp(config, pino({ level: process.env.DS_TEST_LOG ?? "silent" }), options.hooks);
+  let closed: Promise<void> | null = null;
+  const close = () => (closed ??= app.close());
   return {
     ...app,
     config,
+    close,
     request: async (path, init) => app.http.request(path.startsWith("http") ? path : `http://127.0.0.1${path}`, init),
     dispose: async (options = {}) => {
-      if (!closed) {
-        closed = true;
-        await app.close();
-      }
+      await close();
       if (!options.keepData) removeDir(config.root);
     },
   };
@@ -43,4 +49,13 @@ export function createStream(app: TestApp, name: string, contentType = "applicat
     ...init,
     headers: { "content-type": contentType, ...(init.headers as Record<string, string> | undefined) },
   });
+}
+
+/** Polls `check` every 20 ms until it holds; fails after `timeoutMs`. */
+export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = "condition"): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await check())) {
+    if (performance.now() > deadline) throw new Error(`${what} not reached within ${timeoutMs} ms`);
+    await Bun.sleep(20);
+  }
 }

@@ -32,7 +32,7 @@ describe("loadConfig", () => {
 test("docs/operations.md documents every variable with its default", () => {
   const doc = readFileSync(join(import.meta.dir, "../../docs/operations.md"), "utf8");
   const documented = new Map<string, string>();
-  for (const match of doc.matchAll(/^\| `([A-Z_]+)` \| ([^|]+) \|/gm)) documented.set(match[1]!, match[2]!.trim());
+  for (const match of doc.matchAll(/^\| `([A-Z0-9_]+)` \| ([^|]+) \|/gm)) documented.set(match[1]!, match[2]!.trim());
   const defaults = environmentDefaults();
   expect([...documented.keys()].sort()).toEqual(Object.keys(defaults).sort());
   for (const [name, value] of Object.entries(defaults)) {

@@ -28,7 +28,7 @@ function append(records: AppendRequest["records"]): WriteCommand {
   return { op: "append", req: { name: "s", contentType: "application/json", records, routingKey: null, close: false, producer: null, streamSeq: null, timestampMs: null, metaVersion: 0 } };
 }
 
-test("consecutive records with equal keys share a row; a new key starts a new row", () => {
+test("consecutive records with equal keys share a row; a new key starts a new row", async () => {
   const { db, run } = setup();
   const a = enc("a");
   const b = enc("b\u0000x");
@@ -44,10 +44,10 @@ test("consecutive records with equal keys share a row; a new key starts a new ro
   const row = getStreamByName(db, "s")!;
   expect(row.next_offset).toBe(5);
 
-  const reader = new Reader(db, () => null);
+  const reader = new Reader(db, () => null, null);
   const limits = { maxRecords: 100, maxBytes: 1 << 20, keyScanMaxOffsets: 1000 };
-  const keyed = reader.read(row, -1, limits, b);
+  const keyed = await reader.read(row, -1, limits, b);
   expect(keyed.chunks.flatMap((c) => splitJsonValues(c)).map(dec)).toEqual(["3"]);
-  const all = reader.read(row, -1, limits, null);
+  const all = await reader.read(row, -1, limits, null);
   expect(all.chunks.flatMap((c) => splitJsonValues(c)).map(dec)).toEqual(["1", "2", "3", "4", "5"]);
 });

@@ -79,7 +79,51 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
-  // Version 2 is reserved for tiered storage.
+  {
+    // Tiered storage: sealed segments, published manifests, and the per-stream arrays a
+    // manifest lists (spec 02 §2.3), keyed by incarnation like everything else.
+    version: 2,
+    sql: `
+      CREATE TABLE segments (
+        stream_id INTEGER NOT NULL,
+        segment_index INTEGER NOT NULL,
+        start_offset INTEGER NOT NULL,
+        end_offset INTEGER NOT NULL,
+        block_count INTEGER NOT NULL,
+        record_count INTEGER NOT NULL,
+        last_append_ms INTEGER NOT NULL,
+        payload_bytes INTEGER NOT NULL,
+        size_bytes INTEGER NOT NULL,
+        created_at_ms INTEGER NOT NULL,
+        uploaded_at_ms INTEGER,
+        etag TEXT,
+        PRIMARY KEY (stream_id, segment_index)
+      ) WITHOUT ROWID;
+      CREATE INDEX segments_start_idx ON segments(stream_id, start_offset);
+      CREATE INDEX segments_pending_upload_idx ON segments(stream_id, segment_index) WHERE uploaded_at_ms IS NULL;
+
+      CREATE TABLE manifests (
+        stream_id INTEGER PRIMARY KEY,
+        generation INTEGER NOT NULL DEFAULT 0,
+        uploaded_generation INTEGER NOT NULL DEFAULT 0,
+        last_uploaded_at_ms INTEGER,
+        last_uploaded_etag TEXT,
+        last_uploaded_size_bytes INTEGER,
+        -- Changes the bucket has not seen yet (an uploaded segment, a deletion): the uploader
+        -- publishes while this is non-zero; a commit subtracts what its manifest covered.
+        publish_pending INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX manifests_publish_pending_idx ON manifests(stream_id) WHERE publish_pending > 0;
+
+      CREATE TABLE stream_segment_meta (
+        stream_id INTEGER PRIMARY KEY,
+        segment_count INTEGER NOT NULL DEFAULT 0,
+        segment_offsets BLOB NOT NULL DEFAULT x'',
+        segment_blocks BLOB NOT NULL DEFAULT x'',
+        segment_last_ts BLOB NOT NULL DEFAULT x''
+      );
+    `,
+  },
   {
     version: 3,
     sql: `

@@ -76,6 +76,19 @@ export function readWalRows(db: Database, streamId: number, from: number, to: nu
     .all(streamId, from, to, limit);
 }
 
+export interface WalRowWithKey extends WalRow {
+  routing_key: Uint8Array | null;
+}
+
+/** Up to `limit` rows from offset `from` to `to`, with their routing keys (for sealing). */
+export function readWalRowsWithKeys(db: Database, streamId: number, from: number, to: number, limit: number): WalRowWithKey[] {
+  return db
+    .query<WalRowWithKey, [number, number, number, number]>(
+      "SELECT offset, record_count, ts_ms, routing_key, payload FROM wal WHERE stream_id = ? AND offset >= ? AND offset <= ? ORDER BY offset LIMIT ?",
+    )
+    .all(streamId, from, to, limit);
+}
+
 /** Up to `limit` rows whose first offset is in [from, to] and whose routing key is `key`. */
 export function readWalRowsByKey(db: Database, streamId: number, from: number, to: number, key: Uint8Array, limit: number): WalRow[] {
   return db
@@ -99,4 +112,24 @@ export function deleteWalChunk(db: Database, streamId: number, limit: number): n
     .query<never, [number, number]>("DELETE FROM wal WHERE id IN (SELECT id FROM wal WHERE stream_id = ? LIMIT ?)")
     .run(streamId, limit);
   return result.changes;
+}
+
+/**
+ * Deletes up to `limit` rows of a stream with offsets at or below `throughSeq` (covered by
+ * the published manifest), oldest first; returns what went.
+ */
+export function deleteWalThrough(db: Database, streamId: number, throughSeq: number, limit: number): { rows: number; records: number; bytes: number } {
+  const gone = db
+    .query<{ record_count: number; payload_len: number }, [number, number, number]>(
+      `DELETE FROM wal WHERE id IN (SELECT id FROM wal WHERE stream_id = ? AND offset <= ? ORDER BY offset LIMIT ?)
+       RETURNING record_count, payload_len`,
+    )
+    .all(streamId, throughSeq, limit);
+  let records = 0;
+  let bytes = 0;
+  for (const row of gone) {
+    records += row.record_count;
+    bytes += row.payload_len;
+  }
+  return { rows: gone.length, records, bytes };
 }

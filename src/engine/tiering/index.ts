@@ -1,0 +1,92 @@
+// Tiered storage at run time: the segmenter and the uploader, fed by what each commit
+// changed, over the segment store that reads serve from.
+import type { Database } from "bun:sqlite";
+import { readdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import type { Logger } from "pino";
+import type { Config } from "../../config.ts";
+import type { ObjectStore } from "../../storage/object-store/object-store.ts";
+import { SegmentStore } from "../../storage/segment-store.ts";
+import type { RetryPolicy } from "../../util/retry.ts";
+import type { StreamCache } from "../stream-cache.ts";
+import type { BatchEffects } from "../write-batch.ts";
+import type { WriteQueue } from "../write-queue.ts";
+import { Segmenter } from "./segmenter.ts";
+import { Uploader } from "./uploader.ts";
+
+export class Tiering {
+  readonly segmenter: Segmenter;
+  readonly uploader: Uploader;
+
+  constructor(
+    private readonly db: Database,
+    queue: WriteQueue,
+    streams: StreamCache,
+    readonly objects: ObjectStore,
+    readonly segments: SegmentStore,
+    config: Config,
+    log: Logger,
+  ) {
+    const t = config.tiering;
+    this.segmenter = new Segmenter(
+      db,
+      queue,
+      {
+        root: config.root,
+        segmentMaxBytes: t.segmentMaxBytes,
+        segmentTargetRows: t.segmentTargetRows,
+        segmentMaxRows: t.segmentMaxRows,
+        maxIntervalMs: t.segmentMaxIntervalMs,
+        checkMs: t.segmentCheckMs,
+        blockMaxBytes: t.blockMaxBytes,
+      },
+      log,
+      () => this.uploader.kick(),
+    );
+    this.uploader = new Uploader(
+      db,
+      queue,
+      streams,
+      objects,
+      segments,
+      { checkMs: t.uploadCheckMs, concurrency: t.uploadConcurrency, walGcChunkRows: t.walGcChunkRows, retry: retryPolicy(config), root: config.root },
+      log,
+    );
+  }
+
+  start(): void {
+    this.segmenter.start();
+    this.uploader.start();
+  }
+
+  /** Learns what a commit changed: new unsealed records, deletions to publish, purged files. */
+  observe(effects: BatchEffects): void {
+    for (const row of effects.rows) this.segmenter.observe(row);
+    // Deletions reach the bucket at once (the upload tick would also find them).
+    for (const id of effects.publishes) void this.uploader.publish(id);
+    for (const id of effects.purged) void this.segments.removeIncarnation(id);
+  }
+
+  async stop(): Promise<void> {
+    await this.segmenter.stop();
+    await this.uploader.stop();
+    this.segments.close();
+  }
+}
+
+export function retryPolicy(config: Config): RetryPolicy {
+  const t = config.tiering;
+  return { retries: t.objectStoreRetries, baseDelayMs: t.objectStoreRetryBaseMs, maxDelayMs: t.objectStoreRetryMaxMs, attemptTimeoutMs: t.objectStoreTimeoutMs };
+}
+
+/** Start-up: builds interrupted by a crash leave `.tmp` files; nothing refers to them. */
+export function removeInterruptedBuilds(root: string): void {
+  const dir = join(root, "local");
+  let entries;
+  try {
+    entries = readdirSync(dir, { recursive: true, withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const entry of entries) if (entry.isFile() && entry.name.endsWith(".tmp")) rmSync(join(entry.parentPath, entry.name), { force: true });
+}
