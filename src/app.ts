@@ -3,6 +3,7 @@ import type { Hono } from "hono";
 import type { Logger } from "pino";
 import type { Config } from "./config.ts";
 import { Engine } from "./engine/engine.ts";
+import { SelfMetrics } from "./engine/self-metrics.ts";
 import { buildRoutes } from "./http/routes.ts";
 import { retryPolicy } from "./engine/tiering/index.ts";
 import { assertNoInterruptedBootstrap, bootstrapFromObjectStore } from "./storage/bootstrap.ts";
@@ -40,6 +41,8 @@ export async function createApp(config: Config, log: Logger, hooks: AppHooks = {
   let closing = false;
   const http = buildRoutes({ engine, config, log, isClosing: () => closing });
   engine.start();
+  const selfMetrics = new SelfMetrics(engine, config.metrics.flushIntervalMs, log);
+  await selfMetrics.start();
   return {
     http,
     engine,
@@ -48,6 +51,7 @@ export async function createApp(config: Config, log: Logger, hooks: AppHooks = {
     },
     close: async () => {
       closing = true;
+      selfMetrics.stop();
       await engine.close();
     },
   };

@@ -68,6 +68,9 @@ const envSchema = z.object({
   DURABLE_STREAMS_R2_SECRET_ACCESS_KEY: z.string().optional(),
   DURABLE_STREAMS_R2_ENDPOINT: z.string().url().optional(),
   DURABLE_STREAMS_R2_REGION: z.string().min(1).default("auto"),
+
+  DS_STREAM_META_CACHE_ENTRIES: int(1, 10_000),
+  DS_METRICS_FLUSH_MS: int(0, 10_000),
 });
 
 export type EnvInput = z.input<typeof envSchema>;
@@ -97,7 +100,10 @@ export interface Config {
   live: { longPollDefaultMs: number; longPollMaxMs: number; sseKeepAliveMs: number; sseMaxConnectionMs: number };
   housekeeping: { expirySweepMs: number; expirySweepLimit: number; purgeChunkRows: number; renewalFlushMs: number };
   sqlite: { cacheBytes: number };
-  engine: { streamCacheEntries: number; gcPaceBytes: number; gcMinIntervalMs: number };
+  /** Stream rows kept in memory; streams whose parsed profile and registry are kept; GC pacing. */
+  engine: { streamCacheEntries: number; metaCacheEntries: number; gcPaceBytes: number; gcMinIntervalMs: number };
+  /** The server's own metrics stream: interval between appends; 0 = none. */
+  metrics: { flushIntervalMs: number };
   bootstrapFromObjectStore: boolean;
   r2: { bucket: string; accountId: string; accessKeyId: string; secretAccessKey: string; endpoint?: string; region: string } | null;
   tiering: {
@@ -271,7 +277,13 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
       renewalFlushMs: e.DS_TTL_RENEWAL_FLUSH_MS,
     },
     sqlite: { cacheBytes: e.DS_SQLITE_CACHE_MB * MiB },
-    engine: { streamCacheEntries: e.DS_STREAM_CACHE_ENTRIES, gcPaceBytes: e.DS_GC_PACE_MB * MiB, gcMinIntervalMs: e.DS_GC_MIN_INTERVAL_MS },
+    engine: {
+      streamCacheEntries: e.DS_STREAM_CACHE_ENTRIES,
+      metaCacheEntries: e.DS_STREAM_META_CACHE_ENTRIES,
+      gcPaceBytes: e.DS_GC_PACE_MB * MiB,
+      gcMinIntervalMs: e.DS_GC_MIN_INTERVAL_MS,
+    },
+    metrics: { flushIntervalMs: e.DS_METRICS_FLUSH_MS },
     bootstrapFromObjectStore: flags.bootstrap,
     r2,
     tiering: {

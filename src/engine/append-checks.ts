@@ -17,6 +17,12 @@ export interface AppendRequest {
   streamSeq: string | null;
   /** Append-time hint from `Stream-Timestamp`, ms; null = now. */
   timestampMs: number | null;
+  /**
+   * The stream's `meta_version` the records were prepared under (profile hooks, schema
+   * validation, routing keys). If the profile or schema changed since, they are refused
+   * with `meta_changed` and the caller prepares them again.
+   */
+  metaVersion: number;
 }
 
 export type AppendOutcome =
@@ -35,7 +41,8 @@ export type AppendOutcome =
   | { kind: "stream_seq_conflict"; expected: string; received: string }
   | { kind: "producer_stale_epoch"; currentEpoch: number }
   | { kind: "producer_gap"; expected: number; received: number }
-  | { kind: "producer_epoch_seq" };
+  | { kind: "producer_epoch_seq" }
+  | { kind: "meta_changed" };
 
 export type AppendDecision =
   | { kind: "done"; outcome: AppendOutcome }
@@ -85,6 +92,7 @@ export function decideAppend(row: StreamRow, req: AppendRequest, producerState: 
   if (req.streamSeq !== null && row.stream_seq !== null && !(req.streamSeq > row.stream_seq)) {
     return done({ kind: "stream_seq_conflict", expected: row.stream_seq, received: req.streamSeq });
   }
+  if (req.records.count > 0 && req.metaVersion !== row.meta_version) return done({ kind: "meta_changed" });
   return { kind: "write", producerNext };
 }
 

@@ -196,6 +196,7 @@ function newRow(name: string, contentType: string, nowMs: number, ttlSeconds: nu
     fork_offset: null,
     fork_sub_offset: 0,
     fork_refcount: 0,
+    meta_version: 0,
   };
 }
 

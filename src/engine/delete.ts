@@ -7,10 +7,12 @@
 //      id, and releases its fork source (cascading to deleted ancestors)
 //   2. the purger deletes the incarnation's WAL rows in bounded chunks, one transaction each
 //      crash → `stream_purges` still lists it; the purger resumes after restart
-//   3. the last chunk removes its producer state and the `stream_purges` entry
+//   3. the last chunk removes its producer state, profile document, schema registry and
+//      the `stream_purges` entry
 // A re-created name gets a new incarnation id, so step 2 never touches the new stream.
 import { deleteProducerStates } from "../storage/sqlite/producers.ts";
 import { finishPurge, nextPurge, schedulePurge } from "../storage/sqlite/purges.ts";
+import { deleteStreamMeta } from "../storage/sqlite/stream-meta.ts";
 import { FLAG_DELETED, type StreamRow } from "../storage/sqlite/streams.ts";
 import { deleteSegmentRows } from "../storage/sqlite/segments.ts";
 import { deleteWalChunk } from "../storage/sqlite/wal.ts";
@@ -86,6 +88,7 @@ export function executePurgeChunk(batch: WriteBatch, chunkRows: number): boolean
   const deleted = deleteWalChunk(batch.db, streamId, chunkRows);
   if (deleted < chunkRows) {
     deleteProducerStates(batch.db, streamId);
+    deleteStreamMeta(batch.db, streamId);
     deleteSegmentRows(batch.db, streamId);
     finishPurge(batch.db, streamId);
     batch.markPurged(streamId);

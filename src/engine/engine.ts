@@ -14,21 +14,30 @@ import { AccessTracker } from "./expiry.ts";
 import { resolveForkCut } from "./fork-cut.ts";
 import { Housekeeping } from "./housekeeping.ts";
 import { GcPacer } from "./gc-pacer.ts";
+import type { ProfileOutcome, SchemaOutcome } from "./meta-commands.ts";
 import { Notifier, type WaitResult } from "./notifier.ts";
+import { needsPromotion, promoteResult } from "./promote.ts";
 import { Reader, type ReadResult } from "./reader.ts";
 import { batchBytes } from "./records.ts";
 import { ReadCache } from "./read-cache.ts";
 import { StreamCache } from "./stream-cache.ts";
+import { StreamMetaCache, type StreamMeta } from "./stream-meta.ts";
 import { classifyStream, type ExpiryOf, type StreamStatus } from "./stream-status.ts";
 import { ThreadWriter } from "./thread-writer.ts";
 import { removeInterruptedBuilds, retryPolicy, Tiering } from "./tiering/index.ts";
 import type { BatchEffects } from "./write-batch.ts";
+import type { CommandResults, WriteCommand } from "./write-commands.ts";
+import type { ProfileDocument } from "../profiles/profile.ts";
+import type { SchemaUpdate } from "../schema/schema-update.ts";
 import { InlineWriter, type Writer } from "./writer.ts";
 import { WriteQueue } from "./write-queue.ts";
 
 /** Read results kept for live fan-out and catch-up read-ahead. */
 const READ_CACHE_ENTRIES = 64;
 const READ_CACHE_BYTES = 16 * 1024 * 1024;
+
+/** How a read shows records: as stored, or (JSON views) promoted to the current schema version. */
+export type ReadView = "stored" | "current";
 
 export interface StreamLookup {
   row: StreamRow | null;
@@ -51,6 +60,9 @@ export class Engine {
   private readonly housekeeping: Housekeeping;
   private readonly expiryOf: ExpiryOf = (row) => this.access.effectiveExpiresAt(row);
   private readonly readCache = new ReadCache(READ_CACHE_ENTRIES, READ_CACHE_BYTES);
+  private readonly metas: StreamMetaCache;
+  /** Promoted forms of stored results (which the read cache shares), per meta version. */
+  private readonly promoted = new WeakMap<ReadResult, { version: number; result: ReadResult }>();
   private readonly writers: Writer[];
   private closing = false;
 
@@ -63,6 +75,7 @@ export class Engine {
   ) {
     this.streams = new StreamCache(db, config.engine.streamCacheEntries);
     this.gc = new GcPacer({ paceBytes: config.engine.gcPaceBytes, minIntervalMs: config.engine.gcMinIntervalMs });
+    this.metas = new StreamMetaCache(db, config.engine.metaCacheEntries);
     this.queue = new WriteQueue(
       new InlineWriter(db, config.ingest.busyRetryMs, this.streams),
       thread,
@@ -145,8 +158,42 @@ export class Engine {
     return this.queue.submit({ op: "delete", name });
   }
 
-  /** Records after `afterSeq` (see ReadCache for what is shared between reads). */
-  async read(row: StreamRow, afterSeq: number, key: Uint8Array | null = null): Promise<ReadResult> {
+  /** Installs a profile document (already validated by its profile's zod schema). */
+  setProfile(name: string, document: ProfileDocument): Promise<ProfileOutcome> {
+    return this.queue.submit({ op: "profile", name, document });
+  }
+
+  updateSchema(name: string, update: SchemaUpdate): Promise<SchemaOutcome> {
+    return this.queue.submit({ op: "schema", name, update });
+  }
+
+  /** Server-internal work (e.g. its own metrics stream): ahead of requests, outside their bounds. */
+  submitInternal<C extends WriteCommand>(command: C): Promise<CommandResults[C["op"]]> {
+    return this.queue.submitInternal(command);
+  }
+
+  /** The stream's profile and schema registry, as appends and reads use them. */
+  meta(row: StreamRow): StreamMeta {
+    return this.metas.get(row);
+  }
+
+  /**
+   * Records after `afterSeq` (see ReadCache for what is shared between reads). The
+   * `current` view promotes records of older schema versions; it throws PromotionError.
+   */
+  async read(row: StreamRow, afterSeq: number, key: Uint8Array | null = null, view: ReadView = "stored"): Promise<ReadResult> {
+    const stored = await this.readStored(row, afterSeq, key);
+    if (view === "stored") return stored;
+    const meta = this.metas.get(row);
+    if (!needsPromotion(stored, meta)) return stored;
+    const cached = this.promoted.get(stored);
+    if (cached && cached.version === meta.version) return cached.result;
+    const result = promoteResult(stored, meta);
+    this.promoted.set(stored, { version: meta.version, result });
+    return result;
+  }
+
+  private async readStored(row: StreamRow, afterSeq: number, key: Uint8Array | null): Promise<ReadResult> {
     if (key !== null) return this.readFresh(row, afterSeq, key);
     const cacheKey = ReadCache.key(row.id, afterSeq);
     const cached = this.readCache.get(cacheKey, row.next_offset);

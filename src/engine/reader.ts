@@ -22,6 +22,8 @@ export interface ReadLimits {
 export interface ReadResult {
   /** Stored chunks in order: a record, or on JSON streams comma-separated messages. */
   chunks: Uint8Array[];
+  /** Seq of each chunk's first record (a chunk lies within one append). */
+  starts: number[];
   /** Records in `chunks`. */
   records: number;
   /** Bytes in `chunks`. */
@@ -81,7 +83,7 @@ export class Reader {
   /** Records after position `afterSeq`, within `limits`. */
   async read(row: StreamRow, afterSeq: number, limits: ReadLimits, key: Uint8Array | null = null): Promise<ReadResult> {
     const tail = row.next_offset - 1;
-    const out: ReadResult = { chunks: [], records: 0, bytes: 0, throughSeq: afterSeq, upToDate: afterSeq >= tail };
+    const out: ReadResult = { chunks: [], starts: [], records: 0, bytes: 0, throughSeq: afterSeq, upToDate: afterSeq >= tail };
     if (afterSeq >= tail) return out;
     const packed = isJsonType(row.content_type);
     const averageRowBytes = row.wal_rows > 0 ? row.wal_bytes / row.wal_rows : 0;
@@ -180,6 +182,7 @@ export class Reader {
       chunk = joinJsonValues(values.slice(0, count));
     }
     out.chunks.push(chunk);
+    out.starts.push(first);
     out.records += last - first + 1;
     out.bytes += chunk.byteLength;
     out.throughSeq = last;

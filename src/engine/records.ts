@@ -11,6 +11,12 @@ import { validateJson } from "./json-validate.ts";
 export interface RecordBatch {
   chunks: Uint8Array[];
   count: number;
+  /**
+   * Per-record routing keys, set only when records carry their own (keys chosen by a
+   * profile or extracted by the schema): then `chunks` holds one record each and `keys[i]`
+   * is record i's key. Consecutive records with equal keys are stored as one row.
+   */
+  keys?: Array<Uint8Array | null>;
 }
 
 export const NO_RECORDS: RecordBatch = { chunks: [], count: 0 };

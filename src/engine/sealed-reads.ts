@@ -63,6 +63,7 @@ export async function scanSealed(
           return false;
         }
         out.chunks.push(record.payload);
+        out.starts.push(recordSeq);
         out.records += 1;
         out.bytes += bytes;
         out.throughSeq = recordSeq;

@@ -16,6 +16,7 @@ import {
 } from "../storage/sqlite/streams.ts";
 import { inheritManifest, requestRepublish } from "../storage/sqlite/segments.ts";
 import { insertWalRows, type WalInsert } from "../storage/sqlite/wal.ts";
+import { joinJsonValues } from "./json-split.ts";
 import type { RecordBatch } from "./records.ts";
 
 export interface BatchEffects {
@@ -131,18 +132,15 @@ export class WriteBatch {
 
   /**
    * Appends one request's records (they share one append time) at the stream's next
-   * offsets: one row per chunk (a JSON append is one chunk of all its messages). Rows are
-   * inserted in bulk by `flushRecords`.
+   * offsets: one row per chunk (a JSON append is one chunk of all its messages), or, for
+   * records with their own keys, one row per run of consecutive records with an equal key
+   * (the key is a column of the row). Rows are inserted in bulk by `flushRecords`.
    */
   appendRecords(row: StreamRow, tsMs: number, records: RecordBatch, routingKey: Uint8Array | null): void {
     if (records.count === 0) return;
-    let bytes = 0;
-    const perChunk = records.chunks.length === 1 ? records.count : 1;
-    for (let i = 0; i < records.chunks.length; i++) {
-      const payload = records.chunks[i]!;
-      bytes += payload.byteLength;
-      this.pendingRecords.push({ streamId: row.id, offset: row.next_offset + i, recordCount: perChunk, tsMs, payload, routingKey });
-    }
+    const bytes = records.keys
+      ? this.queueKeyedRuns(row, tsMs, records.chunks, records.keys)
+      : this.queueChunks(row, tsMs, records, routingKey);
     row.next_offset += records.count;
     row.pending_rows += records.count;
     row.wal_rows += records.count;
@@ -150,6 +148,30 @@ export class WriteBatch {
     row.logical_size_bytes += bytes;
     row.wal_bytes += bytes;
     this.touched(row);
+  }
+
+  private queueChunks(row: StreamRow, tsMs: number, records: RecordBatch, routingKey: Uint8Array | null): number {
+    let bytes = 0;
+    const perChunk = records.chunks.length === 1 ? records.count : 1;
+    for (let i = 0; i < records.chunks.length; i++) {
+      const payload = records.chunks[i]!;
+      bytes += payload.byteLength;
+      this.pendingRecords.push({ streamId: row.id, offset: row.next_offset + i * perChunk, recordCount: perChunk, tsMs, payload, routingKey });
+    }
+    return bytes;
+  }
+
+  private queueKeyedRuns(row: StreamRow, tsMs: number, chunks: Uint8Array[], keys: Array<Uint8Array | null>): number {
+    let bytes = 0;
+    for (let start = 0; start < chunks.length; ) {
+      let end = start + 1;
+      while (end < chunks.length && sameKey(keys[start] ?? null, keys[end] ?? null)) end++;
+      const payload = joinJsonValues(chunks.slice(start, end));
+      bytes += payload.byteLength;
+      this.pendingRecords.push({ streamId: row.id, offset: row.next_offset + start, recordCount: end - start, tsMs, payload, routingKey: keys[start] ?? null });
+      start = end;
+    }
+    return bytes;
   }
 
   /** Inserts the records appended so far; reads inside the batch call it first. */
@@ -209,4 +231,9 @@ export class WriteBatch {
       publishes: this.publishes,
     };
   }
+}
+
+function sameKey(a: Uint8Array | null, b: Uint8Array | null): boolean {
+  if (a === null || b === null) return a === b;
+  return a.byteLength === b.byteLength && Buffer.compare(a, b) === 0;
 }

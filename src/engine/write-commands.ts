@@ -14,6 +14,9 @@ import type { AppendOutcome, AppendRequest } from "./append-checks.ts";
 import { executeAppend } from "./append.ts";
 import { executeCreate, type CreateOutcome, type CreateRequest } from "./create.ts";
 import { applyRenewals, executeDelete, executeExpire, executePurgeChunk, type DeleteOutcome } from "./delete.ts";
+import { executeSchemaUpdate, executeSetProfile, type ProfileOutcome, type SchemaOutcome } from "./meta-commands.ts";
+import type { ProfileDocument } from "../profiles/profile.ts";
+import type { SchemaUpdate } from "../schema/schema-update.ts";
 import { batchBytes } from "./records.ts";
 import {
   executeCollectWal,
@@ -31,6 +34,8 @@ export type WriteCommand =
   | { op: "delete"; name: string }
   | { op: "expire"; names: string[] }
   | { op: "purge"; chunkRows: number }
+  | { op: "profile"; name: string; document: ProfileDocument }
+  | { op: "schema"; name: string; update: SchemaUpdate }
   /** [stream id, last read at ms] pairs: sliding-TTL renewals recorded by reads. */
   | { op: "renew"; renewals: Array<[number, number]> }
   | { op: "seal"; req: SealRequest }
@@ -44,6 +49,8 @@ export interface CommandResults {
   delete: DeleteOutcome;
   expire: number;
   purge: boolean;
+  profile: ProfileOutcome;
+  schema: SchemaOutcome;
   renew: null;
   seal: "sealed" | "stale";
   "mark-uploaded": null;
@@ -69,6 +76,10 @@ function executeCommand(batch: WriteBatch, command: WriteCommand): WriteResult {
       return executeExpire(batch, command.names);
     case "purge":
       return executePurgeChunk(batch, command.chunkRows);
+    case "profile":
+      return executeSetProfile(batch, command.name, command.document);
+    case "schema":
+      return executeSchemaUpdate(batch, command.name, command.update);
     case "renew":
       applyRenewals(batch, command.renewals);
       return null;

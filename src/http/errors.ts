@@ -1,5 +1,7 @@
 // Errors as the client sees them: the JSON envelope {"error":{"code","message"}} with its
 // status, and the one place engine outcomes become HTTP statuses.
+import { PromotionError } from "../engine/promote.ts";
+
 export class DsError extends Error {
   constructor(
     readonly status: number,
@@ -29,4 +31,10 @@ export function errorResponse(error: DsError): Response {
 export function missingStream(status: "absent" | "expired" | "soft_deleted"): DsError {
   if (status === "soft_deleted") return gone();
   return notFound(status === "expired" ? "stream expired" : "stream not found");
+}
+
+/** Errors the engine throws that have a status of their own; null for anything else (a 500). */
+export function engineError(error: unknown): DsError | null {
+  if (error instanceof PromotionError) return new DsError(error.status, error.status === 400 ? "bad_request" : "internal", error.message);
+  return null;
 }

@@ -1,7 +1,7 @@
 // The HTTP surface: the only place URL prefixes are written.
 import { Hono } from "hono";
 import type { HttpDeps } from "./env.ts";
-import { DsError, errorResponse } from "./errors.ts";
+import { DsError, engineError, errorResponse } from "./errors.ts";
 import { applyBaseHeaders } from "./middleware/base-headers.ts";
 import { apiKeyAuth } from "./middleware/auth.ts";
 import { envelope } from "./middleware/envelope.ts";
@@ -23,6 +23,8 @@ export function buildRoutes(deps: HttpDeps): Hono {
   app.notFound(() => errorResponse(new DsError(404, "not_found", "no such route")));
   app.onError((error) => {
     if (error instanceof DsError) return errorResponse(error);
+    const mapped = engineError(error);
+    if (mapped) return errorResponse(mapped);
     deps.log.error({ err: error }, "request failed");
     return errorResponse(new DsError(500, "internal", "internal server error"));
   });

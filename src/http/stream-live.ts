@@ -12,7 +12,7 @@ import { startSeq, type ReadParams } from "./read-params.ts";
 import { EventSink } from "./event-sink.ts";
 import { formatSseEvent } from "./sse-format.ts";
 import { H } from "./stream-headers.ts";
-import { readHeaders, readResponseBody } from "./stream-read.ts";
+import { readHeaders, readResponseBody, readView } from "./stream-read.ts";
 
 /** The current incarnation of the stream a live read follows, or null once it is gone. */
 function refresh(row: StreamRow, deps: HttpDeps): StreamRow | null {
@@ -27,7 +27,7 @@ export async function handleLongPoll(req: Request, initial: StreamRow, params: R
   const after = await startSeq(params, initial, (since) => deps.engine.seekTime(initial, since));
   let row: StreamRow | null = initial;
   for (;;) {
-    const result = await deps.engine.read(row, after, params.key);
+    const result = await deps.engine.read(row, after, params.key, readView(params));
     if (result.records > 0) {
       const headers = readHeaders(row, params, result, deps);
       headers.set(H.cursor, nextCursor(Date.now(), params.cursor));
@@ -73,7 +73,11 @@ export async function handleSse(req: Request, initial: StreamRow, params: ReadPa
   if (encoding === "base64") headers.set(H.sseEncoding, "base64");
 
   const sink = new EventSink(req.signal);
-  void runSse(sink, initial, start, params, encoding, deps).finally(() => sink.end());
+  void runSse(sink, initial, start, params, encoding, deps)
+    // The response has started: a read that fails now (a lens that cannot promote a
+    // record) can only end it; the client's reconnect gets the error as a status.
+    .catch((error: unknown) => deps.log.warn({ err: error, stream: initial.stream }, "SSE read failed"))
+    .finally(() => sink.end());
   return new Response(sink.body, { status: 200, headers });
 }
 
@@ -92,7 +96,7 @@ async function runSse(
   let row: StreamRow | null = initial;
   const send = (event: string): Promise<boolean> => sink.write(event);
   while (row && !sink.closed.aborted) {
-    const result = await deps.engine.read(row, after, params.key);
+    const result = await deps.engine.read(row, after, params.key, readView(params));
     if (result.records > 0 && !(await send(dataEvent(result, encoding)))) return;
     after = result.throughSeq;
     const finished = result.upToDate && row.closed === 1;

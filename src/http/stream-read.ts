@@ -1,6 +1,7 @@
 // GET (catch-up) and HEAD on /v1/stream/{name} (spec 01 §9.1, §9.2, §13.1). Live modes are
 // in stream-live.ts.
 import { isJsonType } from "../engine/content-types.ts";
+import type { ReadView } from "../engine/engine.ts";
 import type { ReadResult } from "../engine/reader.ts";
 import { encodeOffset } from "../engine/offsets.ts";
 import type { StreamRow } from "../storage/sqlite/streams.ts";
@@ -41,7 +42,7 @@ export function handleGet(req: Request, query: URLSearchParams, name: string, pa
 async function catchUp(req: Request, row: StreamRow, params: ReadParams, deps: HttpDeps): Promise<Response> {
   if (params.position?.kind === "now") return tailResponse(row, params, deps);
   const after = await startSeq(params, row, (since) => deps.engine.seekTime(row, since));
-  const result = await deps.engine.read(row, after, params.key);
+  const result = await deps.engine.read(row, after, params.key, readView(params));
   if (params.key === null) deps.engine.readAhead(row, result);
   const headers = readHeaders(row, params, result, deps);
   const etag = etagOf(row, after, result, params);
@@ -62,6 +63,11 @@ function tailResponse(row: StreamRow, params: ReadParams, deps: HttpDeps): Respo
   return new Response(params.asJson ? "[]" : null, { status: 200, headers });
 }
 
+/** JSON views show every record in the current schema version; raw views show them as stored. */
+export function readView(params: ReadParams): ReadView {
+  return params.asJson ? "current" : "stored";
+}
+
 /** Headers of a response carrying `result` (catch-up and long-poll data). */
 export function readHeaders(row: StreamRow, params: ReadParams, result: ReadResult, deps: HttpDeps): Headers {
   const headers = new Headers();
@@ -80,9 +86,13 @@ export function readResponseBody(result: ReadResult, params: ReadParams, row: St
   return responseBody(result.chunks, result.bytes, shape);
 }
 
-/** Changes with the incarnation, the range, the view (format, key) and the closure signal. */
+/**
+ * Changes with the incarnation, the range, the view (format, key), the closure signal and,
+ * for JSON views, the profile and schema (a new schema version changes promoted records).
+ */
 function etagOf(row: StreamRow, after: number, result: ReadResult, params: ReadParams): string {
   const closed = result.upToDate && row.closed ? ":c" : "";
   const key = params.key ? `:k${Bun.hash(params.key).toString(36)}` : "";
-  return `"${row.id}:${after + 1}:${result.throughSeq + 1}:${params.asJson ? "j" : "r"}${key}${closed}"`;
+  const view = params.asJson ? `j${row.meta_version}` : "r";
+  return `"${row.id}:${after + 1}:${result.throughSeq + 1}:${view}${key}${closed}"`;
 }

@@ -4,11 +4,14 @@ import type { AppendOutcome } from "../engine/append-checks.ts";
 import { DEFAULT_CONTENT_TYPE, isJsonType } from "../engine/content-types.ts";
 import type { CreateOutcome, ForkRequest } from "../engine/create.ts";
 import { decodeOffset, encodeOffset } from "../engine/offsets.ts";
+import { ingestRecords } from "../engine/ingest.ts";
 import { NO_RECORDS, prepareRecords, type RecordBatch } from "../engine/records.ts";
+import type { StreamRow } from "../storage/sqlite/streams.ts";
 import { readBody } from "./body.ts";
 import { awaitWrite } from "./write-wait.ts";
 import type { HttpDeps } from "./env.ts";
 import { badRequest, DsError, missingStream, notFound } from "./errors.ts";
+import { lookupLive } from "./stream-read.ts";
 import {
   normalizeContentType,
   parseExpiry,
@@ -102,10 +105,11 @@ function createResponse(outcome: CreateOutcome, req: Request, deps: HttpDeps): R
   }
 }
 
-export async function handlePost(req: Request, name: string, deps: HttpDeps): Promise<Response> {
-  const { row, status } = deps.engine.lookup(name);
-  if (!row || status !== "live") throw missingStream(status === "live" ? "absent" : status);
+/** An append prepared under a profile or schema that then changed is prepared again, this many times at most. */
+const APPEND_PREPARE_ATTEMPTS = 3;
 
+export async function handlePost(req: Request, name: string, deps: HttpDeps): Promise<Response> {
+  let row = lookupLive(name, deps);
   const h = req.headers;
   const producer = parseProducer(h.get("producer-id"), h.get("producer-epoch"), h.get("producer-seq"));
   const streamSeq = parseStreamSeq(h.get("stream-seq"));
@@ -129,19 +133,40 @@ export async function handlePost(req: Request, name: string, deps: HttpDeps): Pr
     }
   }
 
-  const outcome = await awaitWrite(
-    deps.engine.append({
-      name,
-      contentType,
-      records,
-      routingKey: streamKey === null ? null : encoder.encode(streamKey),
-      close,
-      producer,
-      streamSeq,
-      timestampMs,
-    }),
-  );
-  return appendResponse(outcome, records.count > 0);
+  for (let attempt = 1; ; attempt++) {
+    const structured = structureRecords(row, contentType, records, streamKey, deps);
+    const outcome = await awaitWrite(
+      deps.engine.append({
+        name,
+        contentType,
+        records: structured.records,
+        routingKey: structured.routingKey,
+        close,
+        producer,
+        streamSeq,
+        timestampMs,
+        metaVersion: row.meta_version,
+      }),
+    );
+    if (outcome.kind !== "meta_changed") return appendResponse(outcome, records.count > 0);
+    if (attempt >= APPEND_PREPARE_ATTEMPTS) throw new DsError(503, "unavailable", "the stream's profile or schema keeps changing; retry", { "retry-after": "1" });
+    row = lookupLive(name, deps);
+  }
+}
+
+/**
+ * The records as the stream's profile and schema want them stored (stream-meta.ts says
+ * whether they look at records at all), with their routing keys.
+ */
+function structureRecords(row: StreamRow, contentType: string | null, records: RecordBatch, streamKey: string | null, deps: HttpDeps) {
+  const headerKey = streamKey === null ? null : encoder.encode(streamKey);
+  // Another content type is refused by the writer (409) before these records matter.
+  if (records.count === 0 || contentType !== row.content_type) return { records, routingKey: headerKey };
+  const meta = deps.engine.meta(row);
+  if (!meta.parsesAppends) return { records, routingKey: headerKey };
+  const ingested = ingestRecords(meta, { contentType: row.content_type, records, headerKey: streamKey, nowMs: Date.now() });
+  if (!ingested.ok) throw ingested.status === 400 ? badRequest(ingested.message) : new DsError(500, "internal", ingested.message);
+  return { records: ingested.records, routingKey: ingested.routingKey };
 }
 
 function appendResponse(outcome: AppendOutcome, hadRecords: boolean): Response {
@@ -184,6 +209,8 @@ function appendResponse(outcome: AppendOutcome, hadRecords: boolean): Response {
       });
     case "producer_epoch_seq":
       throw badRequest("a new Producer-Epoch must start at Producer-Seq 0");
+    case "meta_changed":
+      throw new Error("meta_changed is retried by handlePost");
   }
 }
 

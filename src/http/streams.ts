@@ -1,5 +1,6 @@
 // GET /v1/streams: the stream list (spec 01 §17.2), ordered by name, paged by limit/offset.
 import type { Context } from "hono";
+import { DEFAULT_PROFILE } from "../profiles/index.ts";
 import type { StreamRow } from "../storage/sqlite/streams.ts";
 import type { HttpDeps } from "./env.ts";
 import { badRequest } from "./errors.ts";
@@ -32,7 +33,7 @@ function describe(row: StreamRow, expiresAtMs: number | null) {
     next_offset: String(row.next_offset),
     sealed_through: String(row.sealed_through),
     uploaded_through: String(row.uploaded_through),
-    profile: row.profile ?? "generic",
+    profile: row.profile ?? DEFAULT_PROFILE.kind,
     content_type: row.content_type,
     closed: row.closed === 1,
   };

@@ -24,6 +24,7 @@ import type { ObjectStore } from "./object-store/object-store.ts";
 import { MANIFEST_SUFFIX, segmentKey } from "./paths.ts";
 import { openDatabase } from "./sqlite/open.ts";
 import { insertSegment, putManifestRow, putSegmentMeta } from "./sqlite/segments.ts";
+import { putProfileJson } from "./sqlite/stream-meta.ts";
 import { FLAG_DELETED, insertStream, type NewStreamRow } from "./sqlite/streams.ts";
 
 export interface BootstrapOptions {
@@ -157,6 +158,7 @@ function restoreAll(db: Database, streams: Restored[]): BootstrapReport {
     const lastAppendMs = count > 0 ? m.segments[count - 1]!.lastAppendMs : Math.floor(m.last_committed_ts / 1_000_000);
     const row = insertStream(db, streamFields(stream, uploadedThrough, lastAppendMs, now));
     idsByName.set(m.name, row.id);
+    if (m.profile_json !== null && m.profile_json !== undefined) putProfileJson(db, row.id, JSON.stringify(m.profile_json), now);
     let start = base;
     for (let i = 0; i < count; i++) {
       const segment = m.segments[i]!;
@@ -209,7 +211,8 @@ function streamFields(stream: Restored, uploadedThrough: number, lastAppendMs: n
     created_at_ms: Date.parse(m.created_at),
     updated_at_ms: now,
     content_type: m.content_type,
-    profile: m.profile === "generic" ? null : m.profile,
+    // Stored as published: a declared default kind reads the same as none.
+    profile: m.profile,
     stream_seq: m.stream_seq,
     closed: m.closed,
     closed_producer_id: m.closed_producer_id,
@@ -238,6 +241,7 @@ function streamFields(stream: Restored, uploadedThrough: number, lastAppendMs: n
     fork_offset: m.fork_offset,
     fork_sub_offset: m.fork_sub_offset,
     fork_refcount: stream.forkRefcount,
+    meta_version: 0,
   };
 }
 

@@ -12,6 +12,9 @@ export interface ManifestInput {
   /** Length of the uploaded segment prefix the manifest publishes. */
   prefix: number;
   meta: SegmentMeta;
+  /** The stream's profile kind (the default kind when none was declared). */
+  profileKind: string;
+  /** The stored profile document, or null for kinds without configuration. */
   profileJson: unknown;
 }
 
@@ -26,7 +29,7 @@ export function buildManifest(input: ManifestInput): Record<string, unknown> {
     created_at: new Date(row.created_at_ms).toISOString(),
     expires_at: row.expires_at_ms === null ? null : new Date(row.expires_at_ms).toISOString(),
     content_type: row.content_type,
-    profile: row.profile ?? "generic",
+    profile: input.profileKind,
     profile_json: input.profileJson ?? null,
     stream_seq: row.stream_seq,
     closed: row.closed,

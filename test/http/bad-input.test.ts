@@ -9,6 +9,7 @@
 // regression → 409 naming the stored value) and of the producer (a retry of the last seq →
 // 204 duplicate naming it, a gap → 409 naming the expected next seq).
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { INTERNAL_METRICS_STREAM } from "../../src/profiles/metrics.ts";
 import { createTestApp, type TestApp } from "../support/app.ts";
 
 const OCTET = "application/octet-stream";
@@ -102,10 +103,11 @@ function expectHeadError(res: Response, status: number): void {
   expect(res.headers.get("x-content-type-options")).toBe("nosniff");
 }
 
+/** The streams clients created (the server's own metrics stream left out). */
 async function streamNames(app: TestApp): Promise<string[]> {
   const res = await app.request("/v1/streams");
   expect(res.status).toBe(200);
-  return ((await res.json()) as { name: string }[]).map((s) => s.name).sort();
+  return ((await res.json()) as { name: string }[]).map((s) => s.name).filter((n) => n !== INTERNAL_METRICS_STREAM).sort();
 }
 
 /** The whole seeded state is unchanged; `extraNames` are streams the test itself created. */

@@ -80,15 +80,17 @@ test("streams, records, closure and producer state survive a restart", async () 
   expect(await (await app.request("/v1/stream/kept")).text()).toBe("a;b;");
 });
 
-test("GET /v1/streams lists live streams by name with offsets and the generic profile", async () => {
+test("GET /v1/streams lists live streams by name with offsets and their profile kind", async () => {
   app = await createTestApp();
   for (const name of ["b", "a", "c/d"]) await createStream(app, name, "text/plain");
   await append(app, "a", "x");
   await app.request("/v1/stream/b", { method: "DELETE" });
   const all = (await (await app.request("/v1/streams")).json()) as Array<Record<string, unknown>>;
-  expect(all.map((s) => s.name)).toEqual(["a", "c/d"]);
-  expect(all[0]).toMatchObject({ name: "a", epoch: 0, next_offset: "1", sealed_through: "-1", uploaded_through: "-1", profile: "generic", expires_at: null });
-  const page = (await (await app.request("/v1/streams?limit=1&offset=1")).json()) as Array<{ name: string }>;
+  // The server's own metrics stream sorts first ("_" before letters).
+  expect(all.map((s) => s.name)).toEqual(["__stream_metrics__", "a", "c/d"]);
+  expect(all[0]).toMatchObject({ profile: "metrics", content_type: "application/json" });
+  expect(all[1]).toMatchObject({ name: "a", epoch: 0, next_offset: "1", sealed_through: "-1", uploaded_through: "-1", profile: "generic", expires_at: null });
+  const page = (await (await app.request("/v1/streams?limit=1&offset=2")).json()) as Array<{ name: string }>;
   expect(page.map((s) => s.name)).toEqual(["c/d"]);
   expect((await app.request("/v1/streams?limit=x")).status).toBe(400);
 });

@@ -7,7 +7,7 @@ import { makeTempDir, removeDir } from "./server-process.ts";
 
 export function makeTestConfig(env: Record<string, string> = {}, argv: string[] = ["--no-auth"]): Config {
   const root = env.DS_ROOT ?? makeTempDir("ds-app-");
-  return loadConfig(argv, { DS_ROOT: root, DS_EXPIRY_SWEEP_MS: "0", ...env });
+  return loadConfig(argv, { DS_ROOT: root, DS_EXPIRY_SWEEP_MS: "0", DS_METRICS_FLUSH_MS: "0", ...env });
 }
 
 export interface TestApp extends App {

@@ -6,6 +6,7 @@ import { ReadCache } from "../../src/engine/read-cache.ts";
 
 const result = (bytes: number, upToDate: boolean): ReadResult => ({
   chunks: [new Uint8Array(bytes)],
+  starts: [9],
   records: 1,
   bytes,
   throughSeq: 9,

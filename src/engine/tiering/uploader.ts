@@ -18,11 +18,13 @@
 // count is durable, and a commit subtracts only what its manifest covered.
 import type { Database } from "bun:sqlite";
 import type { Logger } from "pino";
+import { DEFAULT_PROFILE } from "../../profiles/index.ts";
 import { buildManifest } from "../../storage/manifest.ts";
 import type { ObjectStore } from "../../storage/object-store/object-store.ts";
 import { localSegmentPath, manifestKey, segmentKey } from "../../storage/paths.ts";
 import type { SegmentStore } from "../../storage/segment-store.ts";
 import { getManifestRow, getSegmentMeta, pendingPublishes, pendingUploadCount, uploadedRunFrom, uploadHeads, type SegmentRow } from "../../storage/sqlite/segments.ts";
+import { getProfileJson } from "../../storage/sqlite/stream-meta.ts";
 import { crashPoint } from "../../util/crash-point.ts";
 import { retry, type RetryPolicy } from "../../util/retry.ts";
 import type { StreamCache } from "../stream-cache.ts";
@@ -148,7 +150,16 @@ export class Uploader {
     const published = getManifestRow(this.db, streamId);
     const generation = published.generation + 1;
     const source = row.fork_source_id === null ? null : this.streams.byStreamId(row.fork_source_id);
-    const manifest = buildManifest({ row, forkSourceName: source?.stream ?? null, generation, prefix, meta, profileJson: null });
+    const profileJson = getProfileJson(this.db, streamId);
+    const manifest = buildManifest({
+      row,
+      forkSourceName: source?.stream ?? null,
+      generation,
+      prefix,
+      meta,
+      profileKind: row.profile ?? DEFAULT_PROFILE.kind,
+      profileJson: profileJson === null ? null : (JSON.parse(profileJson) as unknown),
+    });
     const body = new TextEncoder().encode(JSON.stringify(manifest));
     const stored = await retry(this.options.retry, () => this.objects.put(manifestKey(row.stream), body), this.abort.signal);
     crashPoint("publish:after-manifest-put");

@@ -2,7 +2,7 @@
 import { Database } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { MIGRATIONS, SCHEMA_VERSION } from "./schema.ts";
+import { MIGRATIONS, type Migration } from "./schema.ts";
 
 export interface OpenOptions {
   /** Page cache budget in bytes; 0 keeps SQLite's default. */
@@ -24,31 +24,49 @@ export function openDatabase(path: string, options: OpenOptions = {}): Database 
   if (options.cacheBytes && options.cacheBytes > 0) {
     db.exec(`PRAGMA cache_size = -${Math.max(1, Math.floor(options.cacheBytes / 1024))}`);
   }
-  if (options.migrate !== false) migrate(db);
+  if (options.migrate !== false) migrate(db, MIGRATIONS);
   return db;
 }
 
-function currentVersion(db: Database): number {
-  const table = db
-    .query<{ name: string }, []>("SELECT name FROM sqlite_master WHERE type='table' AND name='schema_version'")
-    .get();
-  if (!table) return 0;
-  const row = db.query<{ version: number }, []>("SELECT version FROM schema_version").get();
-  return row?.version ?? 0;
+function tableExists(db: Database, name: string): boolean {
+  return db.query<{ name: string }, [string]>("SELECT name FROM sqlite_master WHERE type='table' AND name=?").get(name) !== null;
 }
 
-function migrate(db: Database): void {
-  const from = currentVersion(db);
-  if (from > SCHEMA_VERSION) {
-    throw new Error(`database schema version ${from} is newer than this server (${SCHEMA_VERSION})`);
+/**
+ * Versions already applied. `schema_migrations` lists each one; a database from before
+ * that table existed applied every version up to `schema_version`.
+ */
+function appliedVersions(db: Database, migrations: readonly Migration[]): Set<number> {
+  if (tableExists(db, "schema_migrations")) {
+    return new Set(db.query<{ version: number }, []>("SELECT version FROM schema_migrations").all().map((r) => r.version));
   }
-  for (const migration of MIGRATIONS) {
-    if (migration.version <= from) continue;
+  const current = tableExists(db, "schema_version")
+    ? (db.query<{ version: number }, []>("SELECT version FROM schema_version").get()?.version ?? 0)
+    : 0;
+  return new Set(migrations.filter((m) => m.version <= current).map((m) => m.version));
+}
+
+/** Applies, in version order, every migration not applied yet; gaps in the numbering are fine. */
+export function migrate(db: Database, migrations: readonly Migration[]): void {
+  const applied = appliedVersions(db, migrations);
+  const newest = Math.max(0, ...applied);
+  const known = Math.max(0, ...migrations.map((m) => m.version));
+  if (newest > known) {
+    throw new Error(`database schema version ${newest} is newer than this server (${known})`);
+  }
+  const pending = migrations.filter((m) => !applied.has(m.version)).sort((a, b) => a.version - b.version);
+  db.transaction(() => {
+    db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)");
+    for (const version of applied) db.query("INSERT OR IGNORE INTO schema_migrations (version) VALUES (?)").run(version);
+  })();
+  for (const migration of pending) {
     db.transaction(() => {
       db.exec(migration.sql);
+      db.query("INSERT INTO schema_migrations (version) VALUES (?)").run(migration.version);
       db.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
       db.exec("DELETE FROM schema_version");
-      db.query("INSERT INTO schema_version (version) VALUES (?)").run(migration.version);
+      db.query("INSERT INTO schema_version (version) VALUES (?)").run(Math.max(migration.version, ...applied));
     })();
+    applied.add(migration.version);
   }
 }

@@ -1,5 +1,9 @@
 // The SQLite schema: one list of migrations, applied in order inside one transaction each.
 // Tables follow spec 02 §2.3; deviations are recorded in docs/sqlite-schema.md.
+//
+// Version numbers may have gaps: work on separate branches reserves numbers, and a
+// database may have applied a higher version before a lower one exists (open.ts records
+// each applied version, so a lower one is still applied once it appears).
 
 export interface Migration {
   readonly version: number;
@@ -120,6 +124,26 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
-];
+  {
+    version: 3,
+    sql: `
+      -- Bumped by every profile or schema change: an append prepared under an older
+      -- profile/schema is refused and prepared again (src/engine/stream-meta.ts).
+      ALTER TABLE streams ADD COLUMN meta_version INTEGER NOT NULL DEFAULT 0;
 
-export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+      -- A stream's profile document, for kinds that carry configuration beyond their kind.
+      CREATE TABLE stream_profiles (
+        stream_id INTEGER PRIMARY KEY,
+        profile_json TEXT NOT NULL,
+        updated_at_ms INTEGER NOT NULL
+      );
+
+      -- A stream's schema registry (spec 03 §5.1), absent until the first update.
+      CREATE TABLE schemas (
+        stream_id INTEGER PRIMARY KEY,
+        registry_json TEXT NOT NULL,
+        updated_at_ms INTEGER NOT NULL
+      );
+    `,
+  },
+];

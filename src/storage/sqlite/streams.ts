@@ -39,6 +39,8 @@ export interface StreamRow {
   fork_offset: number | null;
   fork_sub_offset: number;
   fork_refcount: number;
+  /** Bumped by every profile or schema change (migration 3). */
+  meta_version: number;
 }
 
 export type NewStreamRow = Omit<StreamRow, "id">;
@@ -50,6 +52,7 @@ const COLUMNS: readonly (keyof NewStreamRow)[] = [
   "uploaded_segment_count", "pending_rows", "pending_bytes", "logical_size_bytes", "wal_rows",
   "wal_bytes", "last_append_ms", "last_segment_cut_ms", "segment_in_progress", "stream_flags",
   "fork_source_id", "fork_base_offset", "fork_offset", "fork_sub_offset", "fork_refcount",
+  "meta_version",
 ];
 
 const INSERT_SQL = `INSERT INTO streams (${COLUMNS.join(", ")}) VALUES (${COLUMNS.map(() => "?").join(", ")})`;
