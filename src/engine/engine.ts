@@ -33,6 +33,8 @@ import { InlineWriter, type Writer } from "./writer.ts";
 import { WriteQueue } from "./write-queue.ts";
 
 /** Read results kept for live fan-out and catch-up read-ahead. */
+const gcPacing = (config: Config) => ({ paceBytes: config.engine.gcPaceBytes, minIntervalMs: config.engine.gcMinIntervalMs });
+
 const READ_CACHE_ENTRIES = 64;
 const READ_CACHE_BYTES = 16 * 1024 * 1024;
 
@@ -55,7 +57,11 @@ export class Engine {
   readonly streams: StreamCache;
   readonly queue: WriteQueue;
   readonly tiering: Tiering;
-  readonly gc: GcPacer;
+  /**
+   * Collections paced by bytes appended (always full: they cost little beside an fsync) and
+   * by bytes read (mostly hints: full ones slow catch-up reads down; see gc-pacer.ts).
+   */
+  readonly gc: { appends: GcPacer; reads: GcPacer };
   private readonly reader: Reader;
   private readonly housekeeping: Housekeeping;
   private readonly expiryOf: ExpiryOf = (row) => this.access.effectiveExpiresAt(row);
@@ -74,7 +80,7 @@ export class Engine {
     objects: ObjectStore,
   ) {
     this.streams = new StreamCache(db, config.engine.streamCacheEntries);
-    this.gc = new GcPacer({ paceBytes: config.engine.gcPaceBytes, minIntervalMs: config.engine.gcMinIntervalMs });
+    this.gc = { appends: new GcPacer({ ...gcPacing(config), fullEvery: 1 }), reads: new GcPacer({ ...gcPacing(config), fullEvery: 2 }) };
     this.metas = new StreamMetaCache(db, config.engine.metaCacheEntries);
     this.queue = new WriteQueue(
       new InlineWriter(db, config.ingest.busyRetryMs, this.streams),
@@ -110,7 +116,7 @@ export class Engine {
     removeInterruptedBuilds(config.root);
     const thread =
       config.ingest.offloadMinBatchBytes > 0
-        ? await ThreadWriter.start(config.dbPath, config.sqlite.cacheBytes, config.ingest.busyRetryMs, (message) => {
+        ? await ThreadWriter.start(config.dbPath, config.sqlite.cacheBytes, config.ingest.busyRetryMs, gcPacing(config), (message) => {
             log.fatal({ message }, "writer thread failed");
             deps.onWriterFailed(message);
           })
@@ -150,7 +156,7 @@ export class Engine {
   }
 
   append(req: AppendRequest): Promise<AppendOutcome> {
-    this.gc.note(batchBytes(req.records));
+    this.gc.appends.note(batchBytes(req.records));
     return this.queue.submit({ op: "append", req });
   }
 
@@ -205,7 +211,7 @@ export class Engine {
 
   private async readFresh(row: StreamRow, afterSeq: number, key: Uint8Array | null): Promise<ReadResult> {
     const result = await this.reader.read(row, afterSeq, this.config.read, key);
-    this.gc.note(result.bytes);
+    this.gc.reads.note(result.bytes);
     return result;
   }
 

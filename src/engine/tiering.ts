@@ -76,6 +76,8 @@ export interface ManifestCommit {
   gcChunkRows: number;
   /** `publish_pending` when the manifest was built: the changes it covers. */
   covered: number;
+  /** SHA-256 of the schema registry in the bucket alongside this manifest (null: none). */
+  registrySha256: string | null;
 }
 
 /**
@@ -96,6 +98,7 @@ export function executeCommitManifest(batch: WriteBatch, req: ManifestCommit): {
     last_uploaded_size_bytes: req.sizeBytes,
     // Changes requested after the build are still owed.
     publish_pending: Math.max(0, previous.publish_pending - req.covered),
+    registry_sha256: req.registrySha256,
   });
   if (isReleased(row)) return { more: false };
   if (req.prefix > row.uploaded_segment_count) {

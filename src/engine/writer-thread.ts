@@ -3,13 +3,14 @@
 import type { Database } from "bun:sqlite";
 import { openDatabase } from "../storage/sqlite/open.ts";
 import { decodeBatch, type WireBatch } from "./batch-wire.ts";
+import { GcPacer } from "./gc-pacer.ts";
 import { committedRowsFrom } from "./write-batch.ts";
 import { executeBatch } from "./write-commands.ts";
 
 declare const self: Worker;
 
 export type WriterThreadMessage =
-  | { type: "init"; dbPath: string; cacheBytes: number; busyRetryMs: number }
+  | { type: "init"; dbPath: string; cacheBytes: number; busyRetryMs: number; gc: { paceBytes: number; minIntervalMs: number } }
   | { type: "batch"; id: number; batch: WireBatch }
   | { type: "close" };
 
@@ -21,6 +22,9 @@ export type WriterThreadReply =
 
 let db: Database | null = null;
 let busyRetryMs = 5000;
+// This thread has its own heap: the batches' payload buffers die here, so it paces its own
+// collections (the main thread's do not reach this heap).
+let gc = new GcPacer({ paceBytes: 0, minIntervalMs: 0 });
 
 function post(message: WriterThreadReply): void {
   self.postMessage(message);
@@ -33,6 +37,7 @@ self.onmessage = (event: MessageEvent<WriterThreadMessage>) => {
       try {
         db = openDatabase(message.dbPath, { cacheBytes: message.cacheBytes, migrate: false });
         busyRetryMs = message.busyRetryMs;
+        gc = new GcPacer({ ...message.gc, fullEvery: 1 });
         post({ type: "ready" });
       } catch (error) {
         post({ type: "init-failed", message: error instanceof Error ? error.message : String(error) });
@@ -42,6 +47,7 @@ self.onmessage = (event: MessageEvent<WriterThreadMessage>) => {
       // Rows come from SQLite each batch: inline batches on the other connection change them too.
       const reply = executeBatch(db!, decodeBatch(message.batch), busyRetryMs, committedRowsFrom(db!));
       post({ type: "reply", id: message.id, reply: JSON.stringify(reply) });
+      gc.note(message.batch.payload.byteLength);
       return;
     }
     case "close":

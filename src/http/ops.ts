@@ -18,7 +18,7 @@ export function metricsHandler(deps: HttpDeps) {
         ingest: deps.engine.queue.stats,
         live_waiters: deps.engine.notifier.waiterCount,
         tiering: tieringMetrics(deps),
-        memory: { ...process.memoryUsage(), forced_collections: deps.engine.gc.stats.collections },
+        memory: { ...process.memoryUsage(), paced_collections: { appends: deps.engine.gc.appends.stats, reads: deps.engine.gc.reads.stats } },
       },
       200,
       { "cache-control": "no-store" },

@@ -7,7 +7,7 @@
 //   1. write the marker `bootstrap.incomplete` (fsynced) into DS_ROOT
 //   2. remove the SQLite files, local segments and caches (the directory starts empty)
 //   3. list manifests, read each, check the segment objects of every stream still read exist
-//      (any missing: abort)
+//      (any missing: abort), read its schema registry object if it has one
 //   4. COMMIT POINT: one transaction inserts streams, segments, arrays, manifest generations
 //      and fork links
 //   5. remove the marker
@@ -20,11 +20,11 @@ import type { Logger } from "pino";
 import { retry, type RetryPolicy } from "../util/retry.ts";
 import { fsyncDirectory } from "./segment/file.ts";
 import { parseManifest, type Manifest } from "./manifest.ts";
-import type { ObjectStore } from "./object-store/object-store.ts";
-import { MANIFEST_SUFFIX, segmentKey } from "./paths.ts";
+import { sha256Hex, type ObjectStore } from "./object-store/object-store.ts";
+import { MANIFEST_SUFFIX, schemaRegistryKey, segmentKey } from "./paths.ts";
 import { openDatabase } from "./sqlite/open.ts";
 import { insertSegment, putManifestRow, putSegmentMeta } from "./sqlite/segments.ts";
-import { putProfileJson } from "./sqlite/stream-meta.ts";
+import { putProfileJson, putRegistryJson } from "./sqlite/stream-meta.ts";
 import { FLAG_DELETED, insertStream, type NewStreamRow } from "./sqlite/streams.ts";
 
 export interface BootstrapOptions {
@@ -63,6 +63,8 @@ interface Restored {
   /** The source's manifest is missing: inherited history is gone. */
   orphaned: boolean;
   segments: Array<{ size: number; etag: string }>;
+  /** The schema registry object's JSON, when the stream has one. */
+  registry: string | null;
 }
 
 export async function bootstrapFromObjectStore(options: BootstrapOptions, objects: ObjectStore, log: Logger): Promise<BootstrapReport> {
@@ -92,6 +94,7 @@ export async function bootstrapFromObjectStore(options: BootstrapOptions, object
       if (!head) throw new BootstrapError(`segment ${key} of ${stream.manifest.name} is listed in its manifest but missing`);
       stream.segments.push({ size: head.size, etag: head.etag });
     }
+    stream.registry = await fetchRegistry(objects, stream.manifest.name, options.retry);
   }
 
   const db = openDatabase(options.dbPath);
@@ -143,7 +146,20 @@ export function planRestore(byName: ReadonlyMap<string, Manifest>): Restored[] {
     forkRefcount: refcounts.get(manifest.name) ?? 0,
     orphaned: manifest.fork_source !== null && !byName.has(manifest.fork_source),
     segments: [],
+    registry: null,
   }));
+}
+
+async function fetchRegistry(objects: ObjectStore, name: string, policy: RetryPolicy): Promise<string | null> {
+  const bytes = await retry(policy, () => objects.get(schemaRegistryKey(name)));
+  if (!bytes) return null;
+  const text = new TextDecoder().decode(bytes);
+  try {
+    JSON.parse(text);
+  } catch {
+    throw new BootstrapError(`the schema registry of ${name} is not JSON`);
+  }
+  return text;
 }
 
 function restoreAll(db: Database, streams: Restored[]): BootstrapReport {
@@ -159,6 +175,7 @@ function restoreAll(db: Database, streams: Restored[]): BootstrapReport {
     const row = insertStream(db, streamFields(stream, uploadedThrough, lastAppendMs, now));
     idsByName.set(m.name, row.id);
     if (m.profile_json !== null && m.profile_json !== undefined) putProfileJson(db, row.id, JSON.stringify(m.profile_json), now);
+    if (stream.registry !== null) putRegistryJson(db, row.id, stream.registry, now);
     let start = base;
     for (let i = 0; i < count; i++) {
       const segment = m.segments[i]!;
@@ -186,6 +203,7 @@ function restoreAll(db: Database, streams: Restored[]): BootstrapReport {
       last_uploaded_etag: null,
       last_uploaded_size_bytes: null,
       publish_pending: 0,
+      registry_sha256: stream.registry === null ? null : sha256Hex(new TextEncoder().encode(stream.registry)),
     });
     report.streams += 1;
     report.segments += count;

@@ -32,4 +32,8 @@ export function manifestKey(name: string): string {
   return `streams/${streamHash(name)}/manifest.json`;
 }
 
+export function schemaRegistryKey(name: string): string {
+  return `streams/${streamHash(name)}/schema-registry.json`;
+}
+
 export const MANIFEST_SUFFIX = "/manifest.json";

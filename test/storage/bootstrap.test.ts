@@ -12,7 +12,7 @@ import { bootstrapFromObjectStore, planRestore } from "../../src/storage/bootstr
 import { parseManifest, type Manifest } from "../../src/storage/manifest.ts";
 import { FaultInjectingStore } from "../../src/storage/object-store/faults.ts";
 import { LocalObjectStore } from "../../src/storage/object-store/local.ts";
-import { manifestKey, segmentKey } from "../../src/storage/paths.ts";
+import { manifestKey, schemaRegistryKey, segmentKey } from "../../src/storage/paths.ts";
 import { createStream, createTestApp, type TestApp, until } from "../support/app.ts";
 import { makeTempDir, removeDir } from "../support/server-process.ts";
 
@@ -87,6 +87,13 @@ test("bootstrap restores published history, tombstones and forks, and reports th
     const res = await first.request("/v1/stream/events", { method: "POST", body: JSON.stringify([{ i, pad: "p".repeat(i) }]), headers: { "content-type": "application/json" } });
     expect(res.status).toBe(204);
   }
+  // A stream with a schema: its registry goes to the bucket as its own object.
+  await first.request("/v1/stream/typed", { method: "PUT", headers: { "content-type": "application/json" } });
+  const schema = { type: "object", required: ["n"], properties: { n: { type: "number" } } };
+  expect((await first.request("/v1/stream/typed/_schema", { method: "POST", body: JSON.stringify({ schema }), headers: { "content-type": "application/json" } })).status).toBe(200);
+  const typed = Array.from({ length: 70 }, (_, n) => ({ n }));
+  expect((await first.request("/v1/stream/typed", { method: "POST", body: JSON.stringify(typed), headers: { "content-type": "application/json" } })).status).toBe(204);
+  const registry = await (await first.request("/v1/stream/typed/_schema")).json();
   const batch = Array.from({ length: 190 }, (_, i) => ({ i }));
   const postBatch = (items: unknown[]) => first.request("/v1/stream/batch", { method: "POST", body: JSON.stringify(items), headers: { "content-type": "application/json" } });
   expect((await postBatch(batch.slice(0, 180))).status).toBe(204);
@@ -98,7 +105,7 @@ test("bootstrap restores published history, tombstones and forks, and reports th
   expect((await first.request("/v1/stream/src", { method: "DELETE" })).status).toBe(204);
   // Quiet tails are cut after DS_SEGMENT_MAX_INTERVAL_MS: in the end everything else is published.
   const allPublished = () =>
-    ["logs", "events", "fork", "src"].every((name) => {
+    ["logs", "events", "fork", "src", "typed"].every((name) => {
       const row = first.engine.streams.byStreamName(name)!;
       return row.uploaded_through === row.next_offset - 1;
     }) && first.engine.streams.byStreamName("batch")!.uploaded_through === 179;
@@ -119,13 +126,19 @@ test("bootstrap restores published history, tombstones and forks, and reports th
   const log = pino({ level: "info" }, { write: (line: string) => void lines.push(JSON.parse(line)) });
   const retryOnce = { retries: 0, baseDelayMs: 1, maxDelayMs: 1, attemptTimeoutMs: 5000 };
   const report = await bootstrapFromObjectStore({ root, dbPath: join(root, "wal.sqlite"), retry: retryOnce }, new LocalObjectStore(bucket), log);
-  expect(report).toMatchObject({ streams: 6, deleted: 2, unpublishedRecords: 10, orphanedForks: 0 });
+  expect(report).toMatchObject({ streams: 7, deleted: 2, unpublishedRecords: 10, orphanedForks: 0 });
   expect(lines.some((line) => line.level === 40 && line.records === 10)).toBe(true);
 
   const second = await start({ DS_ROOT: root }, { hooks: { objectStore: new LocalObjectStore(bucket) } });
   for (const [name, text] of published) expect((await readAll(second, `/v1/stream/${name}`)).text).toBe(text);
   expect((await readAll(second, "/v1/stream/logs?key=k1")).text).toBe(keyedPublished);
   expect((await second.request("/v1/stream/gone")).status).toBe(404);
+  // The registry came back with the stream, and it is enforced.
+  expect(await (await second.request("/v1/stream/typed/_schema")).json()).toEqual(registry);
+  expect(JSON.parse((await readAll(second, "/v1/stream/typed")).text)).toEqual(typed);
+  const postTyped = (body: unknown) => second.request("/v1/stream/typed", { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } });
+  expect((await postTyped({ n: "not a number" })).status).toBe(400);
+  expect((await postTyped({ n: 70 })).status).toBe(204);
   expect((await second.request("/v1/stream/src")).status).toBe(410);
 
   // The hole: the ten unpublished messages are gone, and appends continue after them.
@@ -152,6 +165,12 @@ test("bootstrap restores published history, tombstones and forks, and reports th
     const bytes = await new LocalObjectStore(bucket).get(manifestKey("gone"));
     return bytes !== null && parseManifest(new TextDecoder().decode(bytes)).stream_flags === 0;
   }, 15_000, "the re-created stream's manifest");
+
+  // Re-created without a schema, a stream must not inherit its predecessor's registry object.
+  expect(await new LocalObjectStore(bucket).head(schemaRegistryKey("typed"))).not.toBeNull();
+  expect((await second.request("/v1/stream/typed", { method: "DELETE" })).status).toBe(204);
+  expect((await second.request("/v1/stream/typed", { method: "PUT", headers: { "content-type": "application/json" } })).status).toBe(201);
+  await until(async () => (await new LocalObjectStore(bucket).head(schemaRegistryKey("typed"))) === null, 15_000, "the old registry object removed");
 });
 
 /** The stream's text up to and including `lastSeq` (one record per line here). */

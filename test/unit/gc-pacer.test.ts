@@ -3,11 +3,21 @@
 import { expect, test } from "bun:test";
 import { GcPacer } from "../../src/engine/gc-pacer.ts";
 
-function pacer(paceBytes: number, minIntervalMs: number) {
+function pacer(paceBytes: number, minIntervalMs: number, fullEvery = 1) {
   let now = 0;
   const collections: number[] = [];
-  const gc = new GcPacer({ paceBytes, minIntervalMs, collect: () => collections.push(now), now: () => now });
-  return { gc, collections, advance: (ms: number) => (now += ms) };
+  const kinds: boolean[] = [];
+  const gc = new GcPacer({
+    paceBytes,
+    minIntervalMs,
+    fullEvery,
+    collect: (full) => {
+      collections.push(now);
+      kinds.push(full);
+    },
+    now: () => now,
+  });
+  return { gc, collections, kinds, advance: (ms: number) => (now += ms) };
 }
 
 test("collects once per paced amount of bytes", () => {
@@ -34,4 +44,11 @@ test("pace 0 turns pacing off", () => {
   const { gc, collections } = pacer(0, 0);
   gc.note(1e12);
   expect(collections).toEqual([]);
+});
+
+test("every n-th collection is a full one, the others are hints", () => {
+  const { gc, kinds } = pacer(10, 0, 3);
+  for (let i = 0; i < 7; i++) gc.note(10);
+  expect(kinds).toEqual([false, false, true, false, false, true, false]);
+  expect(gc.stats).toEqual({ collections: 7, full: 2 });
 });

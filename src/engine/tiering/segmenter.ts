@@ -34,6 +34,8 @@ export interface SegmenterOptions {
 }
 
 const WAL_ROWS_PER_READ = 256;
+/** A build reads about this many WAL bytes per query (fewer rows when they are large). */
+const WAL_BYTES_PER_READ = 1024 * 1024;
 const FAILURE_BACKOFF_MAX_MS = 60_000;
 
 export class Segmenter {
@@ -104,10 +106,13 @@ export class Segmenter {
     const last = row.next_offset - 1;
     let cursor = start;
     let walBytes = 0;
+    // Records per row vary (JSON appends); bytes per record is the estimate at hand.
+    const bytesPerRecord = row.pending_rows > 0 ? row.pending_bytes / row.pending_rows : 0;
+    const rowsPerRead = Math.max(4, Math.min(WAL_ROWS_PER_READ, Math.floor(WAL_BYTES_PER_READ / Math.max(1, bytesPerRecord))));
     let done = false;
     try {
       while (!done && cursor <= last && !this.stopped) {
-        const walRows = readWalRowsWithKeys(this.db, row.id, cursor, last, WAL_ROWS_PER_READ);
+        const walRows = readWalRowsWithKeys(this.db, row.id, cursor, last, rowsPerRead);
         if (walRows.length === 0) break; // a hole after a bootstrap: nothing more to seal
         for (const walRow of walRows) {
           const payloads = json && walRow.record_count > 1 ? splitJsonValues(walRow.payload) : [walRow.payload];

@@ -7,7 +7,8 @@
 //   1. PUT streams/<hash>/segments/<index>.bin           crash → re-uploaded (same bytes)
 //   2. writer marks the segment uploaded and records a publish as owed
 //                                                        crash → a later tick publishes
-//   3. PUT streams/<hash>/manifest.json, generation g    crash → remote ahead of local:
+//   3. PUT streams/<hash>/schema-registry.json when it changed, then
+//      PUT streams/<hash>/manifest.json, generation g    crash → remote ahead of local:
 //                                                          the next publish rewrites it
 //   4. COMMIT POINT: one transaction stores g, advances `uploaded_through`, deletes the
 //      first chunk of covered WAL rows (later chunks follow, one transaction each)
@@ -20,11 +21,11 @@ import type { Database } from "bun:sqlite";
 import type { Logger } from "pino";
 import { DEFAULT_PROFILE } from "../../profiles/index.ts";
 import { buildManifest } from "../../storage/manifest.ts";
-import type { ObjectStore } from "../../storage/object-store/object-store.ts";
-import { localSegmentPath, manifestKey, segmentKey } from "../../storage/paths.ts";
+import { sha256Hex, type ObjectStore } from "../../storage/object-store/object-store.ts";
+import { localSegmentPath, manifestKey, schemaRegistryKey, segmentKey } from "../../storage/paths.ts";
 import type { SegmentStore } from "../../storage/segment-store.ts";
 import { getManifestRow, getSegmentMeta, pendingPublishes, pendingUploadCount, uploadedRunFrom, uploadHeads, type SegmentRow } from "../../storage/sqlite/segments.ts";
-import { getProfileJson } from "../../storage/sqlite/stream-meta.ts";
+import { getProfileJson, getRegistryJson } from "../../storage/sqlite/stream-meta.ts";
 import { crashPoint } from "../../util/crash-point.ts";
 import { retry, type RetryPolicy } from "../../util/retry.ts";
 import type { StreamCache } from "../stream-cache.ts";
@@ -160,12 +161,23 @@ export class Uploader {
       profileKind: row.profile ?? DEFAULT_PROFILE.kind,
       profileJson: profileJson === null ? null : (JSON.parse(profileJson) as unknown),
     });
+    const registrySha256 = await this.uploadRegistry(row.stream, streamId, published.registry_sha256);
     const body = new TextEncoder().encode(JSON.stringify(manifest));
     const stored = await retry(this.options.retry, () => this.objects.put(manifestKey(row.stream), body), this.abort.signal);
     crashPoint("publish:after-manifest-put");
     let result = await this.queue.submitInternal({
       op: "commit-manifest",
-      req: { streamId, generation, prefix, uploadedThrough, etag: stored.etag, sizeBytes: stored.size, gcChunkRows: this.options.walGcChunkRows, covered: published.publish_pending },
+      req: {
+        streamId,
+        generation,
+        prefix,
+        uploadedThrough,
+        etag: stored.etag,
+        sizeBytes: stored.size,
+        gcChunkRows: this.options.walGcChunkRows,
+        covered: published.publish_pending,
+        registrySha256,
+      },
     });
     crashPoint("publish:after-commit");
     this.stats.published++;
@@ -173,6 +185,24 @@ export class Uploader {
     while (result.more && !this.abort.signal.aborted) {
       result = await this.queue.submitInternal({ op: "collect-wal", req: { streamId, chunkRows: this.options.walGcChunkRows } });
     }
+  }
+
+  /**
+   * Puts the stream's schema registry before the manifest that goes with it, unless the
+   * bucket has it already (or removes one a replaced incarnation left under the name);
+   * returns the hash of the registry now in the bucket.
+   */
+  private async uploadRegistry(name: string, streamId: number, uploadedSha256: string | null): Promise<string | null> {
+    const registry = getRegistryJson(this.db, streamId);
+    if (registry === null) {
+      if (uploadedSha256 !== null) await retry(this.options.retry, () => this.objects.delete(schemaRegistryKey(name)), this.abort.signal);
+      return null;
+    }
+    const body = new TextEncoder().encode(registry);
+    const sha256 = sha256Hex(body);
+    if (sha256 === uploadedSha256) return sha256;
+    await retry(this.options.retry, () => this.objects.put(schemaRegistryKey(name), body), this.abort.signal);
+    return sha256;
   }
 
   private failed(streamId: number, error: unknown, message: string): void {

@@ -86,8 +86,10 @@ export function encodeBlock(records: readonly SegmentRecord[]): Uint8Array {
   block.set(filter, 16);
   header.setBigUint64(48, BigInt(records[0]!.tsMs) * NS_PER_MS);
   header.setBigUint64(56, BigInt(records[records.length - 1]!.tsMs) * NS_PER_MS);
-  header.setUint32(64, crc32c(compressed));
   block.set(compressed, BLOCK_HEADER_BYTES);
+  // Checksummed from the block's own copy: crc32c then only ever sees plain Uint8Arrays,
+  // never zstd's Buffers, which keeps it optimized for the read path (see crc32c.ts).
+  header.setUint32(64, crc32c(block.subarray(BLOCK_HEADER_BYTES)));
   return block;
 }
 

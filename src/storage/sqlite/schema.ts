@@ -146,4 +146,10 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    // The schema registry reaches the bucket as its own object; a publish uploads it only
+    // when it differs from the one last uploaded (by SHA-256 of its JSON).
+    version: 4,
+    sql: `ALTER TABLE manifests ADD COLUMN registry_sha256 TEXT;`,
+  },
 ];

@@ -143,6 +143,8 @@ export interface ManifestRow {
   last_uploaded_etag: string | null;
   last_uploaded_size_bytes: number | null;
   publish_pending: number;
+  /** SHA-256 of the schema registry JSON in the bucket under the stream's name, if any. */
+  registry_sha256: string | null;
 }
 
 const NO_MANIFEST: ManifestRow = {
@@ -152,6 +154,7 @@ const NO_MANIFEST: ManifestRow = {
   last_uploaded_etag: null,
   last_uploaded_size_bytes: null,
   publish_pending: 0,
+  registry_sha256: null,
 };
 
 export function getManifestRow(db: Database, streamId: number): ManifestRow {
@@ -160,9 +163,12 @@ export function getManifestRow(db: Database, streamId: number): ManifestRow {
 
 export function putManifestRow(db: Database, streamId: number, row: ManifestRow): void {
   db.query(
-    `INSERT OR REPLACE INTO manifests (stream_id, generation, uploaded_generation, last_uploaded_at_ms, last_uploaded_etag, last_uploaded_size_bytes, publish_pending)
-     VALUES (?, ?, ?, ?, ?, ?, ?)`,
-  ).run(streamId, row.generation, row.uploaded_generation, row.last_uploaded_at_ms, row.last_uploaded_etag, row.last_uploaded_size_bytes, row.publish_pending);
+    `INSERT OR REPLACE INTO manifests (stream_id, generation, uploaded_generation, last_uploaded_at_ms, last_uploaded_etag,
+       last_uploaded_size_bytes, publish_pending, registry_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  ).run(
+    streamId, row.generation, row.uploaded_generation, row.last_uploaded_at_ms, row.last_uploaded_etag,
+    row.last_uploaded_size_bytes, row.publish_pending, row.registry_sha256,
+  );
 }
 
 /** Records that the bucket owes this stream a new manifest (durable with the caller's transaction). */
@@ -189,7 +195,14 @@ export function inheritManifest(db: Database, fromId: number, toId: number): boo
   db.query("DELETE FROM manifests WHERE stream_id = ?").run(fromId);
   db.query("DELETE FROM stream_segment_meta WHERE stream_id = ?").run(fromId);
   if (!old || (old.generation === 0 && old.publish_pending === 0)) return false;
-  putManifestRow(db, toId, { ...NO_MANIFEST, generation: old.generation, uploaded_generation: old.uploaded_generation, publish_pending: 1 });
+  // What the bucket holds under the name (a registry included) is the old one's until replaced.
+  putManifestRow(db, toId, {
+    ...NO_MANIFEST,
+    generation: old.generation,
+    uploaded_generation: old.uploaded_generation,
+    publish_pending: 1,
+    registry_sha256: old.registry_sha256,
+  });
   return true;
 }
 
