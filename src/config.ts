@@ -1,7 +1,9 @@
 // Every flag, environment variable and limit of the server, parsed once with zod.
 // docs/operations.md lists them with their defaults; test/unit/config.test.ts keeps the two
 // in step.
+import { totalmem } from "node:os";
 import { z } from "zod";
+import { AutoTuneError, resolveMemory, type AutoTuneFlag, type AutoTuneReport, type Notice } from "./auto-tune.ts";
 
 const MiB = 1024 * 1024;
 
@@ -44,6 +46,10 @@ const envSchema = z.object({
   DS_TTL_RENEWAL_FLUSH_MS: int(0, 1000),
   DS_STREAM_NAME_MAX_BYTES: int(1, 1024),
   DS_SQLITE_CACHE_MB: int(0, 0),
+  DS_WORKER_SQLITE_CACHE_MB: int(0, 0),
+  // Read by auto-tune.ts (presence matters there); listed so they are known and documented.
+  DS_MEMORY_LIMIT_MB: int(0, 0),
+  DS_MEMORY_LIMIT_BYTES: int(0, 0),
   DS_STREAM_CACHE_ENTRIES: int(1, 100_000),
   DS_GC_PACE_MB: int(0, 32),
   DS_GC_MIN_INTERVAL_MS: int(0, 100),
@@ -71,17 +77,25 @@ const envSchema = z.object({
 
   DS_STREAM_META_CACHE_ENTRIES: int(1, 10_000),
   DS_METRICS_FLUSH_MS: int(0, 10_000),
+  // Read by the local mode (src/local/paths.ts) only.
+  DS_LOCAL_DATA_ROOT: z.string().min(1).optional(),
 });
 
 export type EnvInput = z.input<typeof envSchema>;
 
 export interface Config {
+  /**
+   * `full`: tiered storage runs (segmenter, uploader, object store). `local`: the trusted
+   * local mode of src/local/, where records stay in the WAL and there is no object store.
+   */
+  mode: "full" | "local";
   host: string;
   port: number;
   root: string;
   dbPath: string;
   logLevel: z.infer<typeof envSchema>["DS_LOG_LEVEL"];
-  objectStore: "local" | "r2";
+  /** `none` only in local mode. */
+  objectStore: "local" | "r2" | "none";
   auth: { strategy: "none" } | { strategy: "api-key"; apiKey: string };
   http: { idleTimeoutSeconds: number; streamNameMaxBytes: number };
   ingest: {
@@ -99,11 +113,16 @@ export interface Config {
   read: { maxBytes: number; maxRecords: number; keyScanMaxOffsets: number };
   live: { longPollDefaultMs: number; longPollMaxMs: number; sseKeepAliveMs: number; sseMaxConnectionMs: number };
   housekeeping: { expirySweepMs: number; expirySweepLimit: number; purgeChunkRows: number; renewalFlushMs: number };
-  sqlite: { cacheBytes: number };
+  /** Page caches of the serving connection and of the writer thread's; 0 = SQLite's default. */
+  sqlite: { cacheBytes: number; workerCacheBytes: number };
   /** Stream rows kept in memory; streams whose parsed profile and registry are kept; GC pacing. */
   engine: { streamCacheEntries: number; metaCacheEntries: number; gcPaceBytes: number; gcMinIntervalMs: number };
   /** The server's own metrics stream: interval between appends; 0 = none. */
   metrics: { flushIntervalMs: number };
+  /** What `--auto-tune` chose (all null when it is off). */
+  autoTune: AutoTuneReport;
+  /** The memory limit after the host clamp; 0 = no limit. It sizes caches; nothing is refused by it. */
+  memory: { limitBytes: number };
   bootstrapFromObjectStore: boolean;
   r2: { bucket: string; accountId: string; accessKeyId: string; secretAccessKey: string; endpoint?: string; region: string } | null;
   tiering: {
@@ -131,11 +150,16 @@ interface Flags {
   noAuth: boolean;
   authStrategy: string | null;
   bootstrap: boolean;
+  autoTune: AutoTuneFlag;
 }
 
-/** Parses command-line flags; each flag takes `--flag value` or `--flag=value`. */
+/**
+ * Parses command-line flags; each flag takes `--flag value` or `--flag=value`, and
+ * `--auto-tune` may also stand alone (its value, if any, is the next argument not starting
+ * with `--`).
+ */
 export function parseFlags(argv: readonly string[]): Flags {
-  const flags: Flags = { objectStore: null, noAuth: false, authStrategy: null, bootstrap: false };
+  const flags: Flags = { objectStore: null, noAuth: false, authStrategy: null, bootstrap: false, autoTune: null };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const [name, inline] = arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, null];
@@ -159,6 +183,13 @@ export function parseFlags(argv: readonly string[]): Flags {
       case "--bootstrap-from-r2":
         flags.bootstrap = true;
         break;
+      case "--auto-tune": {
+        if (flags.autoTune !== null) throw new ConfigError("--auto-tune given twice");
+        const next = argv[i + 1];
+        const optional = inline ?? (next !== undefined && !next.startsWith("--") ? (i++, next) : null);
+        flags.autoTune = { value: optional };
+        break;
+      }
       default:
         throw new ConfigError(`unknown flag ${arg}`);
     }
@@ -228,9 +259,35 @@ function parseR2(e: z.infer<typeof envSchema>): NonNullable<Config["r2"]> {
   };
 }
 
-export function loadConfig(argv: readonly string[], env: Record<string, string | undefined>): Config {
+export interface ConfigOptions {
+  /** The host's RAM for the memory-limit clamp; tests inject it. Default: os.totalmem(). */
+  hostMemoryBytes?: number;
+}
+
+/** The SQLite page caches: explicit, else derived from the memory limit (spec 05 §3.5). */
+function sqliteCaches(e: z.infer<typeof envSchema>, limitBytes: number): Config["sqlite"] {
+  const cacheBytes = e.DS_SQLITE_CACHE_MB > 0 ? e.DS_SQLITE_CACHE_MB * MiB : Math.floor(limitBytes / 4);
+  // The writer thread only appends: an eighth of the main cache, 8–32 MiB, is plenty.
+  const derivedWorker = cacheBytes > 0 ? Math.min(32 * MiB, Math.max(8 * MiB, Math.floor(cacheBytes / 8))) : 0;
+  const workerCacheBytes = e.DS_WORKER_SQLITE_CACHE_MB > 0 ? e.DS_WORKER_SQLITE_CACHE_MB * MiB : derivedWorker;
+  return { cacheBytes, workerCacheBytes };
+}
+
+/** The configuration, and what start-up should log about it (auto-tune's choices, clamps). */
+export function parseConfig(
+  argv: readonly string[],
+  env: Record<string, string | undefined>,
+  options: ConfigOptions = {},
+): { config: Config; notices: Notice[] } {
   const flags = parseFlags(argv);
-  const e = parseEnv(env);
+  let memory;
+  try {
+    memory = resolveMemory(flags.autoTune, env, options.hostMemoryBytes ?? totalmem());
+  } catch (error) {
+    if (error instanceof AutoTuneError) throw new ConfigError(error.message);
+    throw error;
+  }
+  const e = parseEnv({ ...env, ...memory.tunedEnv });
   const objectStore = flags.objectStore ?? "local";
   if (objectStore !== "local" && objectStore !== "r2") {
     throw new ConfigError("invalid --object-store (expected: r2 | local)");
@@ -239,7 +296,8 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
   if (e.DS_LONG_POLL_TIMEOUT_MS > e.DS_LONG_POLL_MAX_TIMEOUT_MS) {
     throw new ConfigError("invalid DS_LONG_POLL_TIMEOUT_MS: must not exceed DS_LONG_POLL_MAX_TIMEOUT_MS");
   }
-  return {
+  const config: Config = {
+    mode: "full",
     host: e.DS_HOST,
     port: e.PORT,
     root: e.DS_ROOT,
@@ -276,7 +334,7 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
       purgeChunkRows: e.DS_PURGE_CHUNK_ROWS,
       renewalFlushMs: e.DS_TTL_RENEWAL_FLUSH_MS,
     },
-    sqlite: { cacheBytes: e.DS_SQLITE_CACHE_MB * MiB },
+    sqlite: sqliteCaches(e, memory.limitBytes),
     engine: {
       streamCacheEntries: e.DS_STREAM_CACHE_ENTRIES,
       metaCacheEntries: e.DS_STREAM_META_CACHE_ENTRIES,
@@ -284,6 +342,8 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
       gcMinIntervalMs: e.DS_GC_MIN_INTERVAL_MS,
     },
     metrics: { flushIntervalMs: e.DS_METRICS_FLUSH_MS },
+    autoTune: memory.autoTune,
+    memory: { limitBytes: memory.limitBytes },
     bootstrapFromObjectStore: flags.bootstrap,
     r2,
     tiering: {
@@ -303,4 +363,9 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
       objectStoreRetryMaxMs: e.DS_OBJECTSTORE_RETRY_MAX_MS,
     },
   };
+  return { config, notices: memory.notices };
+}
+
+export function loadConfig(argv: readonly string[], env: Record<string, string | undefined>, options: ConfigOptions = {}): Config {
+  return parseConfig(argv, env, options).config;
 }

@@ -116,7 +116,7 @@ export class Engine {
     removeInterruptedBuilds(config.root);
     const thread =
       config.ingest.offloadMinBatchBytes > 0
-        ? await ThreadWriter.start(config.dbPath, config.sqlite.cacheBytes, config.ingest.busyRetryMs, gcPacing(config), (message) => {
+        ? await ThreadWriter.start(config.dbPath, config.sqlite.workerCacheBytes, config.ingest.busyRetryMs, gcPacing(config), (message) => {
             log.fatal({ message }, "writer thread failed");
             deps.onWriterFailed(message);
           })
