@@ -1,34 +1,24 @@
 // Process entry: flags and env → config → app → Bun.serve; SIGINT/SIGTERM drain and exit.
+// `main` is exported so other entries (src/compute/entry.ts) can run it with rewritten flags.
+import type { Notice } from "./auto-tune.ts";
 import { createApp } from "./app.ts";
-import { ConfigError, loadConfig, unknownEnvNames, type Config } from "./config.ts";
-import { finalizeResponse } from "./http/routes.ts";
+import { ConfigError, parseConfig, unknownEnvNames, type Config } from "./config.ts";
+import { listen, listenAddress } from "./listen.ts";
 import { createLogger } from "./log.ts";
 import { BootstrapError } from "./storage/bootstrap.ts";
 
-async function startServer(config: Config): Promise<void> {
+async function startServer(config: Config, notices: Notice[], env: Record<string, string | undefined>): Promise<void> {
   const log = createLogger(config.logLevel);
-  const unknown = unknownEnvNames(process.env);
+  const unknown = unknownEnvNames(env);
   if (unknown.length > 0) log.warn({ names: unknown }, "unknown DS_* environment variables");
+  for (const notice of notices) log[notice.level](notice.fields ?? {}, notice.msg);
   const app = await createApp(config, log, {
     // Without its writer thread the server cannot commit large batches: exit so a supervisor restarts it.
     onWriterFailed: () => process.exit(1),
   });
-  const server = Bun.serve({
-    hostname: config.host,
-    port: config.port,
-    idleTimeout: config.http.idleTimeoutSeconds,
-    // Our own limit answers 413 with the error envelope; Bun's only guards against abuse.
-    maxRequestBodySize: config.ingest.maxBodyBytes * 2 + 1024 * 1024,
-    fetch: (req) => app.http.fetch(req),
-    error: (error) => {
-      log.error({ err: error }, "request failed outside the router");
-      return finalizeResponse(
-        Response.json({ error: { code: "internal", message: "internal server error" } }, { status: 500 }),
-      );
-    },
-  });
-  const host = server.hostname?.includes(":") ? `[${server.hostname}]` : server.hostname;
-  log.info({ url: `http://${host}:${server.port}`, root: config.root, db: config.dbPath }, `durable streams server listening on ${host}:${server.port}`);
+  const server = listen(app, config, log);
+  const address = listenAddress(server);
+  log.info({ url: address.url, root: config.root, db: config.dbPath }, `durable streams server listening on ${address.hostPort}`);
 
   let stopping = false;
   const shutdown = async (signal: string): Promise<void> => {
@@ -50,16 +40,22 @@ async function startServer(config: Config): Promise<void> {
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
 }
 
-try {
-  await startServer(loadConfig(process.argv.slice(2), process.env));
-} catch (error) {
-  if (error instanceof ConfigError) {
-    console.error(`configuration error: ${error.message}`);
-    process.exit(1);
+/** Starts the full server; a configuration or bootstrap error ends the process with status 1. */
+export async function main(argv: readonly string[], env: Record<string, string | undefined>): Promise<void> {
+  try {
+    const { config, notices } = parseConfig(argv, env);
+    await startServer(config, notices, env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`configuration error: ${error.message}`);
+      process.exit(1);
+    }
+    if (error instanceof BootstrapError) {
+      console.error(`bootstrap error: ${error.message}`);
+      process.exit(1);
+    }
+    throw error;
   }
-  if (error instanceof BootstrapError) {
-    console.error(`bootstrap error: ${error.message}`);
-    process.exit(1);
-  }
-  throw error;
 }
+
+if (import.meta.main) await main(process.argv.slice(2), process.env);
