@@ -1,5 +1,7 @@
 // Tiered storage at run time: the segmenter and the uploader, fed by what each commit
-// changed, over the segment store that reads serve from.
+// changed, over the segment store that reads serve from. In local mode both are built but
+// never started (so stats and wiring look the same) and commits are not fed to them: the
+// WAL keeps every record and no segment file is ever written.
 import type { Database } from "bun:sqlite";
 import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -17,6 +19,8 @@ import { Uploader } from "./uploader.ts";
 export class Tiering {
   readonly segmenter: Segmenter;
   readonly uploader: Uploader;
+  /** False in local mode. */
+  readonly enabled: boolean;
 
   constructor(
     private readonly db: Database,
@@ -28,6 +32,7 @@ export class Tiering {
     log: Logger,
   ) {
     const t = config.tiering;
+    this.enabled = config.mode === "full";
     this.segmenter = new Segmenter(
       db,
       queue,
@@ -55,12 +60,14 @@ export class Tiering {
   }
 
   start(): void {
+    if (!this.enabled) return;
     this.segmenter.start();
     this.uploader.start();
   }
 
   /** Learns what a commit changed: new unsealed records, deletions to publish, purged files. */
   observe(effects: BatchEffects): void {
+    if (!this.enabled) return;
     for (const row of effects.rows) this.segmenter.observe(row);
     // Deletions reach the bucket at once (the upload tick would also find them).
     for (const id of effects.publishes) void this.uploader.publish(id);
