@@ -19,6 +19,7 @@ const envSchema = z.object({
   DS_DB_PATH: z.string().min(1).optional(),
   DS_LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
   DS_HTTP_IDLE_TIMEOUT_SECONDS: int(1, 180).pipe(z.number().max(255)),
+  DS_REQUEST_TIMEOUT_MS: int(0, 5000),
   API_KEY: z.string().optional(),
 
   DS_INGEST_FLUSH_MS: int(0, 0),
@@ -97,7 +98,8 @@ export interface Config {
   /** `none` only in local mode. */
   objectStore: "local" | "r2" | "none";
   auth: { strategy: "none" } | { strategy: "api-key"; apiKey: string };
-  http: { idleTimeoutSeconds: number; streamNameMaxBytes: number };
+  /** `requestTimeoutMs`: non-live requests unresolved by then answer 408 (0 = never). */
+  http: { idleTimeoutSeconds: number; streamNameMaxBytes: number; requestTimeoutMs: number };
   ingest: {
     flushDelayMs: number;
     maxBatchRequests: number;
@@ -305,7 +307,7 @@ export function parseConfig(
     logLevel: e.DS_LOG_LEVEL,
     objectStore,
     auth: parseAuth(flags, e.API_KEY),
-    http: { idleTimeoutSeconds: e.DS_HTTP_IDLE_TIMEOUT_SECONDS, streamNameMaxBytes: e.DS_STREAM_NAME_MAX_BYTES },
+    http: { idleTimeoutSeconds: e.DS_HTTP_IDLE_TIMEOUT_SECONDS, streamNameMaxBytes: e.DS_STREAM_NAME_MAX_BYTES, requestTimeoutMs: e.DS_REQUEST_TIMEOUT_MS },
     ingest: {
       flushDelayMs: e.DS_INGEST_FLUSH_MS,
       maxBatchRequests: e.DS_INGEST_MAX_BATCH_REQS,

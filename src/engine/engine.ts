@@ -5,7 +5,9 @@ import type { Database } from "bun:sqlite";
 import type { Logger } from "pino";
 import type { Config } from "../config.ts";
 import type { ObjectStore } from "../storage/object-store/object-store.ts";
+import { CountingObjectStore } from "../storage/object-store/counting.ts";
 import { SegmentStore } from "../storage/segment-store.ts";
+import { sqliteFileBytes } from "../storage/sqlite/open.ts";
 import { listStreamRowsAfter, type StreamRow } from "../storage/sqlite/streams.ts";
 import type { AppendOutcome, AppendRequest } from "./append-checks.ts";
 import type { CreateOutcome, CreateRequest } from "./create.ts";
@@ -14,6 +16,7 @@ import { AccessTracker } from "./expiry.ts";
 import { resolveForkCut } from "./fork-cut.ts";
 import { Housekeeping } from "./housekeeping.ts";
 import { GcPacer } from "./gc-pacer.ts";
+import { describeIndexStatus, describeStream, type Descriptor, type DescriptorSources } from "./stream-descriptor.ts";
 import type { ProfileOutcome, SchemaOutcome } from "./meta-commands.ts";
 import { Notifier, type WaitResult } from "./notifier.ts";
 import { needsPromotion, promoteResult } from "./promote.ts";
@@ -53,6 +56,13 @@ export interface EngineDeps {
 
 export class Engine {
   readonly notifier = new Notifier();
+  /**
+   * Wakes `_details` / `_index_status` long-polls: any committed change to a stream's row
+   * (appends, seals, uploads, publishes, profile and schema changes, deletion).
+   */
+  readonly descriptors = new Notifier();
+  /** Object-store requests per stream and artifact (the store every component uses). */
+  readonly objectRequests: CountingObjectStore;
   readonly access = new AccessTracker();
   readonly streams: StreamCache;
   readonly queue: WriteQueue;
@@ -65,7 +75,7 @@ export class Engine {
   private readonly reader: Reader;
   private readonly housekeeping: Housekeeping;
   private readonly expiryOf: ExpiryOf = (row) => this.access.effectiveExpiresAt(row);
-  private readonly readCache = new ReadCache(READ_CACHE_ENTRIES, READ_CACHE_BYTES);
+  readonly readCache = new ReadCache(READ_CACHE_ENTRIES, READ_CACHE_BYTES);
   private readonly metas: StreamMetaCache;
   /** Promoted forms of stored results (which the read cache shares), per meta version. */
   private readonly promoted = new WeakMap<ReadResult, { version: number; result: ReadResult }>();
@@ -80,6 +90,7 @@ export class Engine {
     objects: ObjectStore,
   ) {
     this.streams = new StreamCache(db, config.engine.streamCacheEntries);
+    this.objectRequests = new CountingObjectStore(objects);
     this.gc = { appends: new GcPacer({ ...gcPacing(config), fullEvery: 1 }), reads: new GcPacer({ ...gcPacing(config), fullEvery: 2 }) };
     this.metas = new StreamMetaCache(db, config.engine.metaCacheEntries);
     this.queue = new WriteQueue(
@@ -103,10 +114,10 @@ export class Engine {
     this.writers = thread ? [thread] : [];
     const segments = new SegmentStore(
       { root: config.root, cacheMaxBytes: config.tiering.segmentCacheMaxBytes, retry: retryPolicy(config) },
-      objects,
+      this.objectRequests,
       log,
     );
-    this.tiering = new Tiering(db, this.queue, this.streams, objects, segments, config, log);
+    this.tiering = new Tiering(db, this.queue, this.streams, this.objectRequests, segments, config, log);
     this.reader = new Reader(db, (id) => this.streams.byStreamId(id), segments);
     this.housekeeping = new Housekeeping(db, this.queue, this.expiryOf, config.housekeeping, log);
   }
@@ -127,6 +138,8 @@ export class Engine {
   private onCommitted(effects: BatchEffects): void {
     this.streams.apply(effects);
     for (const id of effects.notify) this.notifier.notify(id);
+    for (const row of effects.rows) this.descriptors.notify(row.id);
+    for (const removed of effects.removed) this.descriptors.notify(removed.id);
     if (effects.purgeScheduled) this.housekeeping.kickPurger();
     this.tiering.observe(effects);
   }
@@ -246,6 +259,25 @@ export class Engine {
     return this.access.effectiveExpiresAt(row);
   }
 
+  /** The stream's `_details` document (throws DescriptorError on a corrupt profile or registry). */
+  details(row: StreamRow): Descriptor {
+    return describeStream(this.descriptorSources, row, this.metas.get(row), this.expiresAt(row));
+  }
+
+  indexStatus(row: StreamRow): Descriptor {
+    return describeIndexStatus(this.descriptorSources, row, this.metas.get(row));
+  }
+
+  private get descriptorSources(): DescriptorSources {
+    const dbPath = this.config.dbPath;
+    return {
+      db: this.db,
+      segments: this.tiering.segments,
+      requests: this.objectRequests,
+      sqliteBytes: () => sqliteFileBytes(dbPath),
+    };
+  }
+
   waitForChange(streamId: number, timeoutMs: number, signal?: AbortSignal): Promise<WaitResult> {
     return this.notifier.wait(streamId, timeoutMs, signal);
   }
@@ -280,6 +312,7 @@ export class Engine {
     await this.tiering.stop();
     // Waiters answer from their last read during the drain below, while SQLite is still open.
     this.notifier.close();
+    this.descriptors.close();
     await this.queue.close();
     for (const writer of this.writers) await writer.close();
     this.db.close();

@@ -22,6 +22,10 @@ export class ReadCache {
     private readonly maxBytes: number,
   ) {}
 
+  get stats(): { entries: number; bytes: number } {
+    return { entries: this.entries.size, bytes: this.bytes };
+  }
+
   static key(streamId: number, afterSeq: number): string {
     return `${streamId}:${afterSeq}`;
   }

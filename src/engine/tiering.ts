@@ -62,6 +62,9 @@ export function executeSeal(batch: WriteBatch, req: SealRequest): "sealed" | "st
 export function executeMarkUploaded(batch: WriteBatch, req: { streamId: number; segmentIndex: number; etag: string }): null {
   markSegmentUploaded(batch.db, req.streamId, req.segmentIndex, req.etag, batch.nowMs);
   requestPublish(batch.db, req.streamId);
+  // Upload progress is part of the stream's descriptor: its watchers learn of it.
+  const row = batch.streamById(req.streamId);
+  if (row) batch.touched(row);
   return null;
 }
 

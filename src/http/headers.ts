@@ -109,11 +109,11 @@ export function parseLive(value: string | undefined): LiveMode {
   }
 }
 
-/** Long-poll wait: digits are milliseconds; `500ms`, `5s`, `1m` are durations. */
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Long-poll wait: digits are milliseconds; `500ms`, `5s`, `1m`, `1h`, `1d` are durations. */
 export function parseTimeoutMs(value: string): number {
-  const match = /^([0-9]+)(ms|s|m)?$/.exec(value.trim());
+  const match = /^([0-9]+)(ms|s|m|h|d)?$/.exec(value.trim());
   if (!match) throw badRequest("invalid timeout: expected milliseconds or a duration like 5s");
-  const n = Number(match[1]);
-  const unit = match[2] ?? "ms";
-  return unit === "ms" ? n : unit === "s" ? n * 1000 : n * 60_000;
+  return Number(match[1]) * UNIT_MS[match[2] ?? "ms"]!;
 }

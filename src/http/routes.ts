@@ -6,6 +6,7 @@ import { applyBaseHeaders } from "./middleware/base-headers.ts";
 import { apiKeyAuth } from "./middleware/auth.ts";
 import { envelope } from "./middleware/envelope.ts";
 import { healthHandler, metricsHandler } from "./ops.ts";
+import { serverDetailsHandler, serverMemHandler } from "./server-info.ts";
 import { streamHandler } from "./stream-routes.ts";
 import { listStreamsHandler } from "./streams.ts";
 
@@ -13,11 +14,13 @@ export function buildRoutes(deps: HttpDeps): Hono {
   const app = new Hono();
   const auth = deps.config.auth;
   if (auth.strategy === "api-key") app.use("*", apiKeyAuth(auth.apiKey));
-  app.use("*", envelope(deps.log, deps.isClosing));
+  app.use("*", envelope(deps.log, deps.isClosing, deps.config.http.requestTimeoutMs));
 
   app.all("/health", healthHandler());
   app.all("/metrics", metricsHandler(deps));
   app.get("/v1/streams", listStreamsHandler(deps));
+  app.all("/v1/server/_details", serverDetailsHandler(deps));
+  app.all("/v1/server/_mem", serverMemHandler(deps));
   app.all("/v1/stream/*", streamHandler(deps));
 
   app.notFound(() => errorResponse(new DsError(404, "not_found", "no such route")));

@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import type { HttpDeps } from "./env.ts";
 import { DsError, notFound } from "./errors.ts";
 import { ALLOW_METHODS } from "./middleware/base-headers.ts";
+import { handleDetails, handleIndexStatus } from "./details.ts";
 import { handleProfile } from "./profile.ts";
 import { handleSchema } from "./schema.ts";
 import { handleGet, handleHead } from "./stream-read.ts";
@@ -12,7 +13,12 @@ import { handleDelete, handlePost, handlePut } from "./stream-write.ts";
 type SubResourceHandler = (req: Request, name: string, deps: HttpDeps) => Promise<Response>;
 
 /** Sub-resources served so far; the others named in stream-path.ts answer 404. */
-const SUB_RESOURCES: Record<string, SubResourceHandler> = { _profile: handleProfile, _schema: handleSchema };
+const SUB_RESOURCES: Record<string, SubResourceHandler> = {
+  _profile: handleProfile,
+  _schema: handleSchema,
+  _details: handleDetails,
+  _index_status: handleIndexStatus,
+};
 
 export function streamHandler(deps: HttpDeps) {
   return async (c: Context): Promise<Response> => {

@@ -68,6 +68,13 @@ class DiskCache {
     this.total -= size;
   }
 
+  /** Bytes of the cached files under `dir` (one stream's); walks the index. */
+  bytesUnder(dir: string): number {
+    let total = 0;
+    for (const [path, size] of this.entries) if (path.startsWith(dir)) total += size;
+    return total;
+  }
+
   forgetUnder(dir: string): void {
     for (const path of [...this.entries.keys()]) if (path.startsWith(dir)) this.forget(path);
   }
@@ -96,6 +103,15 @@ export class SegmentStore {
 
   get cachedBytes(): number {
     return this.cache.bytes;
+  }
+
+  /** Disk-cache bytes held for one incarnation. */
+  cachedBytesOf(streamId: number): number {
+    return this.cache.bytesUnder(`${cachedSegmentDir(this.options.root, streamId)}/`);
+  }
+
+  get openFileCount(): number {
+    return this.openFiles.size;
   }
 
   /** The segment's file, opened (and downloaded first when it is only in the bucket). */

@@ -23,7 +23,7 @@ afterAll(async () => {
 const call = (path: string, init: RequestInit = {}) => app.http.request(`http://127.0.0.1${path}`, init);
 
 test("every route, preflight and unknown path needs the key", async () => {
-  for (const [path, method] of [["/health", "GET"], ["/v1/streams", "GET"], ["/v1/stream/x", "PUT"], ["/v1/stream/x", "OPTIONS"], ["/nope", "GET"]] as const) {
+  for (const [path, method] of [["/health", "GET"], ["/v1/streams", "GET"], ["/v1/server/_details", "GET"], ["/v1/server/_mem", "GET"], ["/v1/stream/x/_details", "GET"], ["/metrics", "GET"], ["/v1/stream/x", "PUT"], ["/v1/stream/x", "OPTIONS"], ["/nope", "GET"]] as const) {
     const res = await call(path, { method });
     expect(res.status).toBe(401);
     expect(res.headers.get("www-authenticate")).toBe("Bearer");

@@ -1,6 +1,6 @@
 // Opening the SQLite database: the durability pragmas of spec 02 §2.1, then migrations.
 import { Database } from "bun:sqlite";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { MIGRATIONS, type Migration } from "./schema.ts";
 
@@ -69,4 +69,17 @@ export function migrate(db: Database, migrations: readonly Migration[]): void {
     })();
     applied.add(migration.version);
   }
+}
+
+/** Bytes of the database file and its WAL and shared-memory files, as on disk now. */
+export function sqliteFileBytes(path: string): number {
+  let total = 0;
+  for (const suffix of ["", "-wal", "-shm"]) {
+    try {
+      total += statSync(`${path}${suffix}`).size;
+    } catch {
+      // not there (yet)
+    }
+  }
+  return total;
 }

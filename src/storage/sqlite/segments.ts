@@ -75,6 +75,37 @@ export function uploadedRunFrom(db: Database, streamId: number, from: number): n
   return (row?.next ?? total) - from;
 }
 
+export interface SegmentTotals {
+  total: number;
+  uploaded: number;
+  uploadedBytes: number;
+  /** Sealed segments not yet published: their files are still in `local/`. */
+  unpublishedBytes: number;
+  /** Last append time in the newest uploaded segment (ms), if any. */
+  lastUploadedAppendMs: number | null;
+}
+
+/** Counts and bytes of a stream's segments, for `_details` and `_index_status`. */
+export function segmentTotals(db: Database, streamId: number, publishedCount: number): SegmentTotals {
+  const row = db
+    .query<{ total: number; uploaded: number | null; uploaded_bytes: number | null; unpublished_bytes: number | null; last_ms: number | null }, [number, number]>(
+      `SELECT COUNT(*) AS total,
+              SUM(uploaded_at_ms IS NOT NULL) AS uploaded,
+              SUM(CASE WHEN uploaded_at_ms IS NOT NULL THEN size_bytes ELSE 0 END) AS uploaded_bytes,
+              SUM(CASE WHEN segment_index >= ? THEN size_bytes ELSE 0 END) AS unpublished_bytes,
+              MAX(CASE WHEN uploaded_at_ms IS NOT NULL THEN last_append_ms END) AS last_ms
+         FROM segments WHERE stream_id = ?`,
+    )
+    .get(publishedCount, streamId)!;
+  return {
+    total: row.total,
+    uploaded: row.uploaded ?? 0,
+    uploadedBytes: row.uploaded_bytes ?? 0,
+    unpublishedBytes: row.unpublished_bytes ?? 0,
+    lastUploadedAppendMs: row.last_ms,
+  };
+}
+
 export function segmentCount(db: Database, streamId: number): number {
   return db.query<{ n: number }, [number]>("SELECT COUNT(*) AS n FROM segments WHERE stream_id = ?").get(streamId)?.n ?? 0;
 }

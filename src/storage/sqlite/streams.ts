@@ -107,6 +107,15 @@ export function listStreamRowsAfter(db: Database, afterName: string, limit: numb
     .all(afterName, limit);
 }
 
+/** The live streams holding the most WAL bytes on this node (for `/v1/server/_details`). */
+export function topStreamsByWalBytes(db: Database, limit: number): Array<{ stream: string; wal_bytes: number; pending_bytes: number }> {
+  return db
+    .query<{ stream: string; wal_bytes: number; pending_bytes: number }, [number]>(
+      `SELECT stream, wal_bytes, pending_bytes FROM streams WHERE (stream_flags & ${FLAG_DELETED}) = 0 ORDER BY wal_bytes DESC LIMIT ?`,
+    )
+    .all(limit);
+}
+
 /** Streams whose stored expiry has passed, oldest first (the sweeper re-checks each). */
 export function listExpiryCandidates(db: Database, nowMs: number, limit: number): StreamRow[] {
   return db
