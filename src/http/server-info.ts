@@ -57,6 +57,7 @@ function configuredLimits(deps: HttpDeps) {
       object_store_timeout_ms: c.tiering.objectStoreTimeoutMs,
     },
     gc: { pace_bytes: c.engine.gcPaceBytes, min_interval_ms: c.engine.gcMinIntervalMs },
+    memory: { pressure_limit_bytes: c.memory.limitBytes },
   };
 }
 
@@ -66,8 +67,16 @@ export function serverDetailsHandler(deps: HttpDeps) {
     const engine = deps.engine;
     const status = procStatus();
     const queue = engine.queue.depth;
+    const tune = deps.config.autoTune;
     return jsonResponse({
+      mode: deps.config.mode,
       object_store: engine.objectRequests.kind,
+      auto_tune: {
+        enabled: tune.enabled,
+        requested_memory_mb: tune.requestedMemoryMb,
+        preset_mb: tune.presetMb,
+        effective_memory_limit_mb: tune.effectiveMemoryLimitMb,
+      },
       configured_limits: configuredLimits(deps),
       runtime: {
         memory: { rss_bytes: process.memoryUsage.rss(), max_rss_bytes: status.VmHWM ?? null },

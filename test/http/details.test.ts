@@ -213,6 +213,8 @@ test("/v1/server/_details and /v1/server/_mem report limits and measured memory"
   expect(details.configured_limits.timeouts.request_timeout_ms).toBe(app.config.http.requestTimeoutMs);
   expect(details.runtime.ingest_queue).toMatchObject({ requests: 0, bytes: 0, full: false });
   expect(details.runtime.uploads.pending_segments).toBe(0);
+  expect(details.auto_tune).toEqual({ enabled: false, requested_memory_mb: null, preset_mb: null, effective_memory_limit_mb: null });
+  expect(details.configured_limits.memory.pressure_limit_bytes).toBe(0);
   const mem = await json(await app.request("/v1/server/_mem"));
   expect(mem.process.rss).toBeGreaterThan(0);
   expect(mem.js_heap.heap_size).toBeGreaterThan(0);
@@ -235,4 +237,12 @@ test("a request unresolved after DS_REQUEST_TIMEOUT_MS answers 408; live request
   expect(((await res.json()) as { error: { code: string } }).error.code).toBe("request_timeout");
   const live = await app.request("/v1/stream/slow?offset=-1&live=long-poll&timeout=300");
   expect(live.status).not.toBe(408);
+});
+
+test("/v1/server/_details reports the auto-tune preset the server started with", async () => {
+  app = await createTestApp({}, { flags: ["--auto-tune=1024"] });
+  const details = await json(await app.request("/v1/server/_details"));
+  expect(details.auto_tune).toMatchObject({ enabled: true, requested_memory_mb: 1024, preset_mb: 1024 });
+  expect(details.configured_limits.memory.pressure_limit_bytes).toBe(app.config.memory.limitBytes);
+  expect(details.configured_limits.segmenting.segment_max_bytes).toBe(app.config.tiering.segmentMaxBytes);
 });
