@@ -60,6 +60,7 @@ const envSchema = z.object({
   DS_SEGMENT_MAX_ROWS: int(1, 250_000),
   DS_SEGMENT_MAX_INTERVAL_MS: int(0, 60_000),
   DS_SEGMENT_CHECK_MS: int(10, 250),
+  DS_SEGMENTER_WORKERS: int(0, 1).pipe(z.number().max(16)),
   DS_BLOCK_MAX_BYTES: int(1024, 256 * 1024),
   DS_SEGMENT_CACHE_MAX_BYTES: int(0, 256 * MiB),
   DS_UPLOAD_CHECK_MS: int(10, 250),
@@ -133,6 +134,8 @@ export interface Config {
     segmentMaxRows: number;
     segmentMaxIntervalMs: number;
     segmentCheckMs: number;
+    /** Worker threads that build segments (0: inline on the serving thread). */
+    segmenterWorkers: number;
     blockMaxBytes: number;
     segmentCacheMaxBytes: number;
     uploadCheckMs: number;
@@ -354,6 +357,7 @@ export function parseConfig(
       segmentMaxRows: e.DS_SEGMENT_MAX_ROWS,
       segmentMaxIntervalMs: e.DS_SEGMENT_MAX_INTERVAL_MS,
       segmentCheckMs: e.DS_SEGMENT_CHECK_MS,
+      segmenterWorkers: e.DS_SEGMENTER_WORKERS,
       blockMaxBytes: e.DS_BLOCK_MAX_BYTES,
       segmentCacheMaxBytes: e.DS_SEGMENT_CACHE_MAX_BYTES,
       uploadCheckMs: e.DS_UPLOAD_CHECK_MS,

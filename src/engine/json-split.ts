@@ -33,37 +33,82 @@ export function trimJson(bytes: Uint8Array): Uint8Array {
 }
 
 /**
+ * Writes the `[start, end)` byte bounds of each comma-separated JSON value in
+ * `bytes[start, end)` (valid JSON), trimmed of whitespace, as pairs into `out`; returns how
+ * many values there are (pairs beyond `out`'s length are counted but not written). No
+ * allocation: sealing a JSON row of many messages copies them by these bounds, because
+ * creating one Uint8Array view per message cost more than the scan itself (~0.4 µs each).
+ */
+export function jsonValueBounds(bytes: Uint8Array, out: Uint32Array, start: number, end: number): number {
+  // The loop only follows strings, nesting and top-level commas; a value's bounds are
+  // trimmed when it ends. Kept flat and minimal on purpose, and without default parameters:
+  // under JavaScriptCore, `end = bytes.length` as a default made this scan 4x slower, and
+  // tracking bounds per byte or a helper closure over these locals 2-3x.
+  const capacity = out.length >> 1;
+  let count = 0;
+  let depth = 0;
+  let valueStart = start;
+  let i = start;
+  while (i < end) {
+    const byte = bytes[i]!;
+    if (byte === QUOTE) {
+      i++;
+      for (;;) {
+        const b = bytes[i]!;
+        if (b === QUOTE) break;
+        i += b === BACKSLASH ? 2 : 1;
+      }
+    } else if (byte === COMMA) {
+      if (depth === 0) {
+        if (count < capacity) writeTrimmed(bytes, out, count, valueStart, i);
+        count++;
+        valueStart = i + 1;
+      }
+    } else if (byte === OPEN_ARRAY || byte === OPEN_OBJECT) depth++;
+    else if (byte === CLOSE_ARRAY || byte === CLOSE_OBJECT) depth--;
+    i++;
+  }
+  if (trimmedStart(bytes, valueStart, end) < end) {
+    if (count < capacity) writeTrimmed(bytes, out, count, valueStart, end);
+    count++;
+  }
+  return count;
+}
+
+function trimmedStart(bytes: Uint8Array, from: number, to: number): number {
+  while (from < to && isSpace(bytes[from]!)) from++;
+  return from;
+}
+
+function writeTrimmed(bytes: Uint8Array, out: Uint32Array, index: number, from: number, to: number): void {
+  const start = trimmedStart(bytes, from, to);
+  let end = to;
+  while (end > start && isSpace(bytes[end - 1]!)) end--;
+  out[2 * index] = start;
+  out[2 * index + 1] = end;
+}
+
+/**
  * Slices of the comma-separated JSON values in `bytes[start, end)` (valid JSON), each
  * without surrounding whitespace. The slices share the buffer.
  */
-export function splitJsonValues(bytes: Uint8Array, start = 0, end = bytes.length): Uint8Array[] {
-  const values: Uint8Array[] = [];
-  let depth = 0;
-  let valueStart = -1;
-  let valueEnd = -1;
-  for (let i = start; i < end; i++) {
-    const byte = bytes[i]!;
-    if (byte === QUOTE) {
-      if (valueStart < 0) valueStart = i;
-      i++;
-      while (bytes[i] !== QUOTE) i += bytes[i] === BACKSLASH ? 2 : 1;
-      valueEnd = i + 1;
-      continue;
-    }
-    if (isSpace(byte)) continue;
-    if (depth === 0 && byte === COMMA) {
-      values.push(bytes.subarray(valueStart, valueEnd));
-      valueStart = -1;
-      continue;
-    }
-    if (valueStart < 0) valueStart = i;
-    if (byte === OPEN_ARRAY || byte === OPEN_OBJECT) depth++;
-    else if (byte === CLOSE_ARRAY || byte === CLOSE_OBJECT) depth--;
-    valueEnd = i + 1;
+export function splitJsonValues(bytes: Uint8Array, start?: number, end?: number): Uint8Array[] {
+  return splitValuesIn(bytes, start ?? 0, end ?? bytes.length);
+}
+
+function splitValuesIn(bytes: Uint8Array, start: number, end: number): Uint8Array[] {
+  let bounds = boundsScratch;
+  let count = jsonValueBounds(bytes, bounds, start, end);
+  if (2 * count > bounds.length) {
+    bounds = boundsScratch = new Uint32Array(2 * count);
+    count = jsonValueBounds(bytes, bounds, start, end);
   }
-  if (valueStart >= 0) values.push(bytes.subarray(valueStart, valueEnd));
+  const values = new Array<Uint8Array>(count);
+  for (let i = 0; i < count; i++) values[i] = bytes.subarray(bounds[2 * i]!, bounds[2 * i + 1]!);
   return values;
 }
+
+let boundsScratch = new Uint32Array(512);
 
 /**
  * Slices of the elements of a valid JSON array body (trimmed), or null when the body is

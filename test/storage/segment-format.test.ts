@@ -108,3 +108,31 @@ test("a file without its trailer is refused", async () => {
   writeFileSync(path, bytes.subarray(0, bytes.length - 3));
   expect(() => SegmentFile.open(path)).toThrow(SegmentFormatError);
 });
+
+test("a row of several values is sealed as one record per value, across block boundaries", async () => {
+  dir = makeTempDir("ds-seg-");
+  const path = join(dir, "0.bin");
+  const writer = await SegmentWriter.create(path, 64);
+  const text = '{"n":1},{"n":22},"three",[4,4]';
+  const bounds = new Uint32Array([0, 7, 8, 16, 17, 24, 25, 30]);
+  writer.addRow(10, 1_700_000_000_000, enc("k"), enc(text), bounds, 4);
+  writer.add(14, { tsMs: 1_700_000_000_001, key: null, payload: enc("tail") });
+  const written = await writer.finish();
+  expect([written.recordCount, written.firstSeq, written.lastSeq]).toEqual([5, 10, 14]);
+  expect(written.blocks.length).toBeGreaterThan(1);
+  const file = SegmentFile.open(path);
+  const got: Array<[number, string, string | null]> = [];
+  for (let b = 0; b < file.blocks.length; b++) {
+    forEachRecord(file.readBlock(b).raw, (r, i) => {
+      got.push([file.blocks[b]!.firstSeq + i, new TextDecoder().decode(r.payload), r.key ? new TextDecoder().decode(r.key) : null]);
+    });
+  }
+  file.close();
+  expect(got).toEqual([
+    [10, '{"n":1}', "k"],
+    [11, '{"n":22}', "k"],
+    [12, '"three"', "k"],
+    [13, "[4,4]", "k"],
+    [14, "tail", null],
+  ]);
+});

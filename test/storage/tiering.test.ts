@@ -157,3 +157,23 @@ test("history survives a restart, and forks read through sealed source history",
   const since = await app.request(`/v1/stream/src?since=0&offset=-1`);
   expect(since.status).toBe(200);
 });
+
+test("with no segmenter thread (DS_SEGMENTER_WORKERS=0) segments are built inline the same way", async () => {
+  app = await createTestApp({ ...SMALL_SEGMENTS, DS_SEGMENTER_WORKERS: "0" });
+  await createStream(app, "inline", "application/json");
+  const messages = Array.from({ length: 300 }, (_, i) => ({ i, pad: "p".repeat(i % 40) }));
+  for (let i = 0; i < messages.length; i += 3) {
+    const res = await append(app, "inline", JSON.stringify(messages.slice(i, i + 3)), { "content-type": "application/json" });
+    expect(res.status).toBe(204);
+  }
+  await until(() => (app!.engine.streams.byStreamName("inline")?.uploaded_segment_count ?? 0) >= 2);
+  const got: unknown[] = [];
+  let offset = "-1";
+  for (let page = 0; page < 100; page++) {
+    const res = await app.request(`/v1/stream/inline?offset=${offset}`);
+    got.push(...((await res.json()) as unknown[]));
+    offset = res.headers.get("stream-next-offset")!;
+    if (res.headers.get("stream-up-to-date") === "true") break;
+  }
+  expect(got).toEqual(messages);
+});

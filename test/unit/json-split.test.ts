@@ -1,7 +1,7 @@
 // Goal: the byte scanner finds exactly the top-level elements JSON.parse sees, for any
 // valid JSON, so stored messages are the client's own bytes.
 import { expect, test } from "bun:test";
-import { splitJsonArray, trimJson } from "../../src/engine/json-split.ts";
+import { jsonValueBounds, splitJsonArray, trimJson } from "../../src/engine/json-split.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -43,4 +43,17 @@ test("agrees with JSON.parse on generated documents", () => {
     const parts = split(text)!;
     expect(parts.map((p) => JSON.parse(p))).toEqual(items);
   }
+});
+
+test("value bounds match the split slices, and values beyond the output are counted", () => {
+  const text = ' {"a":[1,2]} , "x,]" ,3,[{"b":"}"}]  ';
+  const bytes = enc(text);
+  const out = new Uint32Array(8);
+  expect(jsonValueBounds(bytes, out, 0, bytes.length)).toBe(4);
+  const pairs = Array.from({ length: 4 }, (_, i) => text.slice(out[2 * i], out[2 * i + 1]));
+  expect(pairs).toEqual(['{"a":[1,2]}', '"x,]"', "3", '[{"b":"}"}]']);
+  const small = new Uint32Array(2);
+  expect(jsonValueBounds(bytes, small, 0, bytes.length)).toBe(4);
+  expect(text.slice(small[0], small[1])).toBe('{"a":[1,2]}');
+  expect(jsonValueBounds(enc("   "), out, 0, 3)).toBe(0);
 });

@@ -13,12 +13,16 @@ import type { RetryPolicy } from "../../util/retry.ts";
 import type { StreamCache } from "../stream-cache.ts";
 import type { BatchEffects } from "../write-batch.ts";
 import type { WriteQueue } from "../write-queue.ts";
-import { Segmenter } from "./segmenter.ts";
+import { BuildWorker } from "./build-worker.ts";
+import { buildSegment } from "./segment-build.ts";
+import { Segmenter, type SegmentBuilder } from "./segmenter.ts";
 import { Uploader } from "./uploader.ts";
 
 export class Tiering {
   readonly segmenter: Segmenter;
   readonly uploader: Uploader;
+  private readonly buildWorkers: BuildWorker[];
+  private stopping = false;
   /** False in local mode. */
   readonly enabled: boolean;
 
@@ -33,6 +37,8 @@ export class Tiering {
   ) {
     const t = config.tiering;
     this.enabled = config.mode === "full";
+    const gc = { paceBytes: config.engine.gcPaceBytes, minIntervalMs: config.engine.gcMinIntervalMs };
+    this.buildWorkers = Array.from({ length: t.segmenterWorkers }, () => new BuildWorker({ dbPath: config.dbPath, cacheBytes: config.sqlite.workerCacheBytes, gc }));
     this.segmenter = new Segmenter(
       db,
       queue,
@@ -44,7 +50,9 @@ export class Tiering {
         maxIntervalMs: t.segmentMaxIntervalMs,
         checkMs: t.segmentCheckMs,
         blockMaxBytes: t.blockMaxBytes,
+        concurrency: Math.max(1, t.segmenterWorkers),
       },
+      this.builder(db),
       log,
       () => this.uploader.kick(),
     );
@@ -57,6 +65,12 @@ export class Tiering {
       { checkMs: t.uploadCheckMs, concurrency: t.uploadConcurrency, walGcChunkRows: t.walGcChunkRows, retry: retryPolicy(config), root: config.root },
       log,
     );
+  }
+
+  /** Builds go to the least busy worker thread, or run inline when there is none. */
+  private builder(db: Database): SegmentBuilder {
+    if (this.buildWorkers.length === 0) return (plan) => buildSegment(db, plan, () => this.stopping);
+    return (plan) => this.buildWorkers.reduce((idlest, worker) => (worker.busy < idlest.busy ? worker : idlest)).build(plan);
   }
 
   start(): void {
@@ -75,7 +89,9 @@ export class Tiering {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     await this.segmenter.stop();
+    for (const worker of this.buildWorkers) await worker.close();
     await this.uploader.stop();
     this.segments.close();
   }

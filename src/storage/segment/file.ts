@@ -5,11 +5,10 @@
 import { closeSync, fsyncSync, fstatSync, openSync, readSync } from "node:fs";
 import { mkdir, open, rename, rm, type FileHandle } from "node:fs/promises";
 import { dirname } from "node:path";
+import { BlockBuilder, nsHalves, RECORD_OVERHEAD_BYTES } from "./block-builder.ts";
 import {
   decodeBlock,
   decodeFooter,
-  encodeBlock,
-  encodedRecordBytes,
   encodeFooter,
   footerLengthFromTrailer,
   SEGMENT_TRAILER_BYTES,
@@ -29,11 +28,16 @@ export interface WrittenSegment {
   lastTsMs: number;
 }
 
-/** Builds one segment file: `create`, `add` records in seq order, then `finish` or `abort`. */
+/**
+ * Builds one segment file: `create`, add records in seq order (`addRow`, `add`), `flush`
+ * now and then to write the blocks completed so far, then `finish` or `abort`.
+ */
 export class SegmentWriter {
-  private pending: SegmentRecord[] = [];
-  private pendingFirstSeq = 0;
-  private pendingBytes = 0;
+  private readonly builder: BlockBuilder;
+  /** Encoded blocks not written yet, in order. */
+  private ready: Uint8Array[] = [];
+  /** File position after every block closed so far (written or ready). */
+  private plannedEnd = 0;
   private position = 0;
   private readonly blocks: BlockIndexEntry[] = [];
   private recordCount = 0;
@@ -47,7 +51,9 @@ export class SegmentWriter {
     private readonly tmpPath: string,
     private readonly finalPath: string,
     private readonly blockMaxBytes: number,
-  ) {}
+  ) {
+    this.builder = new BlockBuilder(blockMaxBytes + 1024);
+  }
 
   static async create(finalPath: string, blockMaxBytes: number): Promise<SegmentWriter> {
     await mkdir(dirname(finalPath), { recursive: true });
@@ -55,42 +61,63 @@ export class SegmentWriter {
     return new SegmentWriter(await open(tmpPath, "w"), tmpPath, finalPath, blockMaxBytes);
   }
 
-  /** Adds the record with seq `seq` (seqs increase; gaps are allowed after a bootstrap). */
-  async add(seq: number, record: SegmentRecord): Promise<void> {
-    const bytes = encodedRecordBytes(record);
-    // A record larger than a block forms a block of its own.
-    if (this.pending.length > 0 && this.pendingBytes + bytes > this.blockMaxBytes) await this.flushBlock();
-    // Blocks hold consecutive seqs only: a gap starts a new block.
-    if (this.pending.length > 0 && seq !== this.pendingFirstSeq + this.pending.length) await this.flushBlock();
-    if (this.pending.length === 0) this.pendingFirstSeq = seq;
-    this.pending.push(record);
-    this.pendingBytes += bytes;
+  /**
+   * Adds the `count` records of one WAL row, with seqs from `seq`, all appended at `tsMs`
+   * with `key`: the whole payload when `bounds` is null (count 1), else the values at
+   * `bounds` (start, end pairs). Seqs increase; gaps are allowed after a bootstrap.
+   */
+  addRow(seq: number, tsMs: number, key: Uint8Array | null, payload: Uint8Array, bounds: Uint32Array | null, count: number): void {
+    const source = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+    const ts = nsHalves(tsMs);
+    const keyBytes = key?.byteLength ?? 0;
+    for (let i = 0; i < count; i++) {
+      const start = bounds ? bounds[2 * i]! : 0;
+      const end = bounds ? bounds[2 * i + 1]! : payload.byteLength;
+      const recordBytes = RECORD_OVERHEAD_BYTES + keyBytes + (end - start);
+      const b = this.builder;
+      // A record larger than a block forms a block of its own; blocks hold consecutive seqs.
+      if (b.records > 0 && (b.bytes + recordBytes > this.blockMaxBytes || seq + i !== b.nextSeq)) this.closeBlock();
+      b.append(seq + i, tsMs, ts.high, ts.low, key, source, start, end);
+      this.payloadBytes += end - start;
+    }
     if (this.firstSeq < 0) this.firstSeq = seq;
-    this.lastSeq = seq;
-    this.lastTsMs = record.tsMs;
-    this.recordCount += 1;
-    this.payloadBytes += record.payload.byteLength;
+    this.lastSeq = seq + count - 1;
+    this.lastTsMs = tsMs;
+    this.recordCount += count;
+  }
+
+  /** Adds one record. */
+  add(seq: number, record: SegmentRecord): void {
+    this.addRow(seq, record.tsMs, record.key, record.payload, null, 1);
   }
 
   get records(): number {
     return this.recordCount;
   }
 
-  private async flushBlock(): Promise<void> {
-    if (this.pending.length === 0) return;
-    const block = encodeBlock(this.pending);
-    await writeAll(this.handle, block, this.position);
+  private closeBlock(): void {
+    if (this.builder.records === 0) return;
+    const taken = this.builder.take();
     this.blocks.push({
-      offset: this.position,
-      firstSeq: this.pendingFirstSeq,
-      recordCount: this.pending.length,
-      compressedBytes: block.byteLength - BLOCK_HEADER_BYTES,
-      firstTsMs: this.pending[0]!.tsMs,
-      lastTsMs: this.pending[this.pending.length - 1]!.tsMs,
+      offset: this.plannedEnd,
+      firstSeq: taken.firstSeq,
+      recordCount: taken.recordCount,
+      compressedBytes: taken.block.byteLength - BLOCK_HEADER_BYTES,
+      firstTsMs: taken.firstTsMs,
+      lastTsMs: taken.lastTsMs,
     });
-    this.position += block.byteLength;
-    this.pending = [];
-    this.pendingBytes = 0;
+    this.ready.push(taken.block);
+    this.plannedEnd += taken.block.byteLength;
+  }
+
+  /** Writes the blocks completed so far (the one being filled stays in memory). */
+  async flush(): Promise<void> {
+    const ready = this.ready;
+    this.ready = [];
+    for (const block of ready) {
+      await writeAll(this.handle, block, this.position);
+      this.position += block.byteLength;
+    }
   }
 
   /**
@@ -99,7 +126,8 @@ export class SegmentWriter {
    * segment in SQLite after that; a crash before leaves a file the next build overwrites.
    */
   async finish(): Promise<WrittenSegment> {
-    await this.flushBlock();
+    this.closeBlock();
+    await this.flush();
     const footer = encodeFooter(this.blocks);
     await writeAll(this.handle, footer, this.position);
     this.position += footer.byteLength;

@@ -76,16 +76,24 @@ export function encodeBlock(records: readonly SegmentRecord[]): Uint8Array {
     at += 4 + record.payload.byteLength;
     if (key.byteLength > 0) bloomAdd(filter, key);
   }
+  return encodeBlockRaw(raw, records.length, filter, records[0]!.tsMs, records[records.length - 1]!.tsMs);
+}
+
+/**
+ * A whole block from its records' raw bytes (already in the record layout above), their
+ * count, key filter and first and last append times.
+ */
+export function encodeBlockRaw(raw: Uint8Array, recordCount: number, filter: Uint8Array, firstTsMs: number, lastTsMs: number): Uint8Array {
   const compressed = Bun.zstdCompressSync(raw);
   const block = new Uint8Array(BLOCK_HEADER_BYTES + compressed.byteLength);
   const header = new DataView(block.buffer);
   header.setUint32(0, BLOCK_MAGIC);
-  header.setUint32(4, rawBytes);
+  header.setUint32(4, raw.byteLength);
   header.setUint32(8, compressed.byteLength);
-  header.setUint32(12, records.length);
+  header.setUint32(12, recordCount);
   block.set(filter, 16);
-  header.setBigUint64(48, BigInt(records[0]!.tsMs) * NS_PER_MS);
-  header.setBigUint64(56, BigInt(records[records.length - 1]!.tsMs) * NS_PER_MS);
+  header.setBigUint64(48, BigInt(firstTsMs) * NS_PER_MS);
+  header.setBigUint64(56, BigInt(lastTsMs) * NS_PER_MS);
   block.set(compressed, BLOCK_HEADER_BYTES);
   // Checksummed from the block's own copy: crc32c then only ever sees plain Uint8Arrays,
   // never zstd's Buffers, which keeps it optimized for the read path (see crc32c.ts).
