@@ -4,17 +4,11 @@
 // Method: in-process apps with small segments, so sealing and uploads show up quickly.
 import { afterEach, expect, setDefaultTimeout, test } from "bun:test";
 import { serveDescriptor } from "../../src/http/descriptor-poll.ts";
-import { createStream, createTestApp, type TestApp, until } from "../support/app.ts";
+import { createStream, createTestApp, SMALL_SEGMENTS, type TestApp, until } from "../support/app.ts";
 
 setDefaultTimeout(30_000);
 
-const SMALL_SEGMENTS = {
-  DS_SEGMENT_MAX_BYTES: "4096",
-  DS_SEGMENT_TARGET_ROWS: "40",
-  DS_SEGMENT_CHECK_MS: "20",
-  DS_UPLOAD_CHECK_MS: "20",
-  DS_SEGMENT_MAX_INTERVAL_MS: "0",
-};
+const TIERING = { ...SMALL_SEGMENTS, DS_SEGMENT_TARGET_ROWS: "40" };
 
 let app: TestApp | null = null;
 afterEach(async () => {
@@ -31,7 +25,7 @@ async function json(res: Response): Promise<Record<string, any>> {
 }
 
 test("_details reports the stream, its profile and schema, index status, storage and object-store requests", async () => {
-  app = await createTestApp(SMALL_SEGMENTS);
+  app = await createTestApp(TIERING);
   await createStream(app, "orders", "application/json");
   for (let i = 0; i < 100; i++) expect((await postJson(app, "orders", { i, pad: "x".repeat(50) })).status).toBe(204);
   await until(() => (app!.engine.streams.byStreamName("orders")?.uploaded_segment_count ?? 0) >= 2, 10_000, "two uploaded segments");
@@ -78,7 +72,7 @@ test("_details reports the stream, its profile and schema, index status, storage
 });
 
 test("_index_status counts segment progress and reports a configured routing key as not yet indexed", async () => {
-  app = await createTestApp(SMALL_SEGMENTS);
+  app = await createTestApp(TIERING);
   await createStream(app, "keyed", "application/json");
   const schema = await app.request("/v1/stream/keyed/_schema", { method: "POST", body: JSON.stringify({ routingKey: { jsonPointer: "/k", required: true } }), headers: { "content-type": "application/json" } });
   expect(schema.status).toBe(200);
@@ -157,7 +151,7 @@ test("the long-poll answers 200 with the new document within 100 ms of a change 
 });
 
 test("a long-poll wakes when the stream's segments upload, and on deletion answers 404", async () => {
-  app = await createTestApp(SMALL_SEGMENTS);
+  app = await createTestApp(TIERING);
   await createStream(app, "tiered", "application/json");
   const etag = (await app.request("/v1/stream/tiered/_index_status")).headers.get("etag")!;
   const poll = app.request("/v1/stream/tiered/_index_status?live=1&timeout=10000", { headers: { "if-none-match": etag } });

@@ -5,19 +5,11 @@
 // state-protocol streams and then changes one's profile; a second app bootstraps the same
 // root from the store.
 import { afterEach, expect, setDefaultTimeout, test } from "bun:test";
-import { createStream, createTestApp, type TestApp, until } from "../support/app.ts";
+import { createStream, createTestApp, SMALL_SEGMENTS, type TestApp, until } from "../support/app.ts";
 
 setDefaultTimeout(30_000);
 
-const SMALL_SEGMENTS = {
-  DS_SEGMENT_MAX_BYTES: "4096",
-  DS_BLOCK_MAX_BYTES: "1024",
-  DS_SEGMENT_CHECK_MS: "20",
-  DS_UPLOAD_CHECK_MS: "20",
-  DS_SEGMENT_MAX_INTERVAL_MS: "0",
-  DS_SEGMENT_TARGET_ROWS: "60",
-  DS_OBJECTSTORE_RETRIES: "0",
-};
+const TIERING = { ...SMALL_SEGMENTS, DS_SEGMENT_TARGET_ROWS: "60", DS_OBJECTSTORE_RETRIES: "0" };
 
 const apps: TestApp[] = [];
 afterEach(async () => {
@@ -43,7 +35,7 @@ async function publishChanges(app: TestApp, name: string): Promise<void> {
 }
 
 test("bootstrap restores each stream's profile kind and document, as last changed", async () => {
-  const first = await createTestApp(SMALL_SEGMENTS);
+  const first = await createTestApp(TIERING);
   apps.push(first);
   await publishChanges(first, "todos");
   await publishChanges(first, "switched");
@@ -54,7 +46,7 @@ test("bootstrap restores each stream's profile kind and document, as last change
   const root = first.config.root;
   await first.close();
 
-  const second = await createTestApp({ ...SMALL_SEGMENTS, DS_ROOT: root }, { flags: ["--bootstrap-from-r2"] });
+  const second = await createTestApp({ ...TIERING, DS_ROOT: root }, { flags: ["--bootstrap-from-r2"] });
   apps.push(second);
   expect(await profileOf(second, "todos")).toEqual(expected);
   expect(await profileOf(second, "switched")).toEqual(TOUCH_OFF);

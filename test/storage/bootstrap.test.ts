@@ -13,20 +13,12 @@ import { parseManifest, type Manifest } from "../../src/storage/manifest.ts";
 import { FaultInjectingStore } from "../../src/storage/object-store/faults.ts";
 import { LocalObjectStore } from "../../src/storage/object-store/local.ts";
 import { manifestKey, schemaRegistryKey, segmentKey } from "../../src/storage/paths.ts";
-import { createStream, createTestApp, type TestApp, until } from "../support/app.ts";
+import { createStream, createTestApp, readPages, SMALL_SEGMENTS, type TestApp, until } from "../support/app.ts";
 import { makeTempDir, removeDir } from "../support/server-process.ts";
 
 setDefaultTimeout(30_000);
 
-const SMALL_SEGMENTS = {
-  DS_SEGMENT_MAX_BYTES: "4096",
-  DS_BLOCK_MAX_BYTES: "1024",
-  DS_SEGMENT_CHECK_MS: "20",
-  DS_UPLOAD_CHECK_MS: "20",
-  DS_SEGMENT_MAX_INTERVAL_MS: "0",
-  DS_SEGMENT_TARGET_ROWS: "60",
-  DS_OBJECTSTORE_RETRIES: "0",
-};
+const TIERING = { ...SMALL_SEGMENTS, DS_SEGMENT_TARGET_ROWS: "60", DS_OBJECTSTORE_RETRIES: "0" };
 
 const apps: TestApp[] = [];
 const dirs: string[] = [];
@@ -36,23 +28,9 @@ afterEach(async () => {
 });
 
 async function start(env: Record<string, string>, options: Parameters<typeof createTestApp>[1] = {}): Promise<TestApp> {
-  const app = await createTestApp({ ...SMALL_SEGMENTS, ...env }, options);
+  const app = await createTestApp({ ...TIERING, ...env }, options);
   apps.push(app);
   return app;
-}
-
-async function readAll(app: TestApp, path: string, from = "-1"): Promise<{ text: string; next: string }> {
-  let offset = from;
-  let text = "";
-  for (let pages = 0; pages < 1000; pages++) {
-    const sep = path.includes("?") ? "&" : "?";
-    const res = await app.request(`${path}${sep}offset=${offset}`);
-    expect(res.status).toBe(200);
-    text += await res.text();
-    offset = res.headers.get("stream-next-offset")!;
-    if (res.headers.get("stream-up-to-date") === "true") return { text, next: offset };
-  }
-  throw new Error("read did not reach the tail");
 }
 
 const post = (app: TestApp, name: string, body: string, headers: Record<string, string> = {}) =>
@@ -115,9 +93,9 @@ test("bootstrap restores published history, tombstones and forks, and reports th
   expect((await postBatch(batch.slice(180))).status).toBe(204);
   await first.engine.tiering.uploader.publish(first.engine.streams.byStreamName("batch")!.id);
   const published = new Map<string, string>();
-  for (const name of ["logs", "events", "fork"]) published.set(name, (await readAll(first, `/v1/stream/${name}`)).text);
+  for (const name of ["logs", "events", "fork"]) published.set(name, (await readPages(first, `/v1/stream/${name}`)).text);
   published.set("batch", JSON.stringify(batch.slice(0, 180)));
-  const keyedPublished = (await readAll(first, "/v1/stream/logs?key=k1")).text;
+  const keyedPublished = (await readPages(first, "/v1/stream/logs?key=k1")).text;
   const batchHead = (await first.request("/v1/stream/batch", { method: "HEAD" })).headers.get("stream-next-offset")!;
 
   const root = makeTempDir("ds-restored-");
@@ -130,37 +108,37 @@ test("bootstrap restores published history, tombstones and forks, and reports th
   expect(lines.some((line) => line.level === 40 && line.records === 10)).toBe(true);
 
   const second = await start({ DS_ROOT: root }, { hooks: { objectStore: new LocalObjectStore(bucket) } });
-  for (const [name, text] of published) expect((await readAll(second, `/v1/stream/${name}`)).text).toBe(text);
-  expect((await readAll(second, "/v1/stream/logs?key=k1")).text).toBe(keyedPublished);
+  for (const [name, text] of published) expect((await readPages(second, `/v1/stream/${name}`)).text).toBe(text);
+  expect((await readPages(second, "/v1/stream/logs?key=k1")).text).toBe(keyedPublished);
   expect((await second.request("/v1/stream/gone")).status).toBe(404);
   // The registry came back with the stream, and it is enforced.
   expect(await (await second.request("/v1/stream/typed/_schema")).json()).toEqual(registry);
-  expect(JSON.parse((await readAll(second, "/v1/stream/typed")).text)).toEqual(typed);
+  expect(JSON.parse((await readPages(second, "/v1/stream/typed")).text)).toEqual(typed);
   const postTyped = (body: unknown) => second.request("/v1/stream/typed", { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } });
   expect((await postTyped({ n: "not a number" })).status).toBe(400);
   expect((await postTyped({ n: 70 })).status).toBe(204);
   expect((await second.request("/v1/stream/src")).status).toBe(410);
 
   // The hole: the ten unpublished messages are gone, and appends continue after them.
-  const before = await readAll(second, "/v1/stream/batch");
+  const before = await readPages(second, "/v1/stream/batch");
   expect(before.next).toBe(batchHead);
   expect((await second.request("/v1/stream/batch", { method: "POST", body: JSON.stringify({ after: true }), headers: { "content-type": "application/json" } })).status).toBe(204);
-  expect(JSON.parse((await readAll(second, "/v1/stream/batch", before.next)).text)).toEqual([{ after: true }]);
-  expect(JSON.parse((await readAll(second, "/v1/stream/batch")).text)).toEqual([...batch.slice(0, 180), { after: true }]);
+  expect(JSON.parse((await readPages(second, "/v1/stream/batch", before.next)).text)).toEqual([{ after: true }]);
+  expect(JSON.parse((await readPages(second, "/v1/stream/batch")).text)).toEqual([...batch.slice(0, 180), { after: true }]);
   // The next segment starts at the hole but its first record is later; reads use the blocks' seqs.
   const more = Array.from({ length: 100 }, (_, i) => ({ more: i }));
   const segmentsBefore = uploadedSegments(second, "batch");
   expect((await second.request("/v1/stream/batch", { method: "POST", body: JSON.stringify(more), headers: { "content-type": "application/json" } })).status).toBe(204);
   await until(() => uploadedSegments(second, "batch") > segmentsBefore, 15_000, "a segment sealed across the hole");
-  expect(JSON.parse((await readAll(second, "/v1/stream/batch")).text)).toEqual([...batch.slice(0, 180), { after: true }, ...more]);
-  expect(JSON.parse((await readAll(second, "/v1/stream/batch", before.next)).text)).toEqual([{ after: true }, ...more]);
+  expect(JSON.parse((await readPages(second, "/v1/stream/batch")).text)).toEqual([...batch.slice(0, 180), { after: true }, ...more]);
+  expect(JSON.parse((await readPages(second, "/v1/stream/batch", before.next)).text)).toEqual([{ after: true }, ...more]);
   // From inside the hole (after seq 184, which is gone), the read passes over it.
-  expect(JSON.parse((await readAll(second, "/v1/stream/batch", encodeOffset(184))).text)).toEqual([{ after: true }, ...more]);
+  expect(JSON.parse((await readPages(second, "/v1/stream/batch", encodeOffset(184))).text)).toEqual([{ after: true }, ...more]);
 
   // A deleted name can be created afresh; its new manifest replaces the tombstone in the bucket.
   expect((await createStream(second, "gone", "text/plain")).status).toBe(201);
   await post(second, "gone", "reborn\n");
-  expect((await readAll(second, "/v1/stream/gone")).text).toBe("reborn\n");
+  expect((await readPages(second, "/v1/stream/gone")).text).toBe("reborn\n");
   await until(async () => {
     const bytes = await new LocalObjectStore(bucket).get(manifestKey("gone"));
     return bytes !== null && parseManifest(new TextDecoder().decode(bytes)).stream_flags === 0;
@@ -175,7 +153,7 @@ test("bootstrap restores published history, tombstones and forks, and reports th
 
 /** The stream's text up to and including `lastSeq` (one record per line here). */
 async function readThrough(app: TestApp, name: string, lastSeq: number): Promise<string> {
-  const { text } = await readAll(app, `/v1/stream/${name}`);
+  const { text } = await readPages(app, `/v1/stream/${name}`);
   const row = app.engine.streams.byStreamName(name)!;
   if (row.content_type === "application/json") {
     const items = JSON.parse(text) as unknown[];
@@ -197,7 +175,7 @@ test("--bootstrap-from-r2 over the persistent local store rebuilds the same dire
   expect(existsSync(join(root, "objects"))).toBe(true);
 
   const second = await start({ DS_ROOT: root }, { flags: ["--bootstrap-from-r2"] });
-  expect((await readAll(second, "/v1/stream/quiet")).text).toBe(expected);
+  expect((await readPages(second, "/v1/stream/quiet")).text).toBe(expected);
   expect(existsSync(join(root, "bootstrap.incomplete"))).toBe(false);
 });
 
@@ -206,7 +184,7 @@ test("an interrupted bootstrap leaves a marker, and the directory is refused unt
   const root = first.config.root;
   await first.close();
   writeFileSync(join(root, "bootstrap.incomplete"), "");
-  await expect(createTestApp({ ...SMALL_SEGMENTS, DS_ROOT: root })).rejects.toThrow(/did not complete/);
+  await expect(createTestApp({ ...TIERING, DS_ROOT: root })).rejects.toThrow(/did not complete/);
   const again = await start({ DS_ROOT: root }, { flags: ["--bootstrap-from-r2"] });
   expect((await again.request("/v1/streams")).status).toBe(200);
 });

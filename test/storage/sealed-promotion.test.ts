@@ -3,7 +3,7 @@
 // Method: tiny segments, a schema evolved after enough records to seal and upload some,
 // then reads that start in sealed storage and run into the WAL.
 import { afterEach, expect, setDefaultTimeout, test } from "bun:test";
-import { createStream, createTestApp, type TestApp, until } from "../support/app.ts";
+import { createStream, createTestApp, SMALL_SEGMENTS, type TestApp, until } from "../support/app.ts";
 
 setDefaultTimeout(30_000);
 
@@ -18,14 +18,7 @@ const V2 = { type: "object", required: ["id", "fullName"], properties: { id: { t
 const LENS = { apiVersion: "durable.lens/v1", schema: "users", from: 1, to: 2, ops: [{ op: "rename", from: "/name", to: "/fullName" }] };
 
 test("records in uploaded segments are promoted on JSON reads", async () => {
-  app = await createTestApp({
-    DS_SEGMENT_MAX_BYTES: "4096",
-    DS_BLOCK_MAX_BYTES: "1024",
-    DS_SEGMENT_CHECK_MS: "20",
-    DS_UPLOAD_CHECK_MS: "20",
-    DS_SEGMENT_MAX_INTERVAL_MS: "0",
-    DS_SEGMENT_TARGET_ROWS: "60",
-  });
+  app = await createTestApp({ ...SMALL_SEGMENTS, DS_SEGMENT_TARGET_ROWS: "60" });
   await createStream(app, "users", "application/json");
   await app.request("/v1/stream/users/_schema", { method: "POST", body: JSON.stringify({ schema: V1 }) });
   const json = { "content-type": "application/json" };

@@ -6,7 +6,7 @@
 import { afterEach, expect, setDefaultTimeout, test } from "bun:test";
 import { FaultInjectingStore } from "../../src/storage/object-store/faults.ts";
 import { LocalObjectStore } from "../../src/storage/object-store/local.ts";
-import { createStream, createTestApp, type TestApp, until } from "../support/app.ts";
+import { createStream, createTestApp, readPages, type TestApp, until } from "../support/app.ts";
 import { makeTempDir, removeDir } from "../support/server-process.ts";
 
 setDefaultTimeout(90_000);
@@ -29,19 +29,6 @@ afterEach(async () => {
   for (const app of apps.splice(0)) await app.dispose();
   for (const dir of dirs.splice(0)) removeDir(dir);
 });
-
-async function readAll(app: TestApp, name: string): Promise<string> {
-  let offset = "-1";
-  let text = "";
-  for (let pages = 0; pages < 10_000; pages++) {
-    const res = await app.request(`/v1/stream/${name}?offset=${offset}`);
-    expect(res.status).toBe(200);
-    text += await res.text();
-    offset = res.headers.get("stream-next-offset")!;
-    if (res.headers.get("stream-up-to-date") === "true") return text;
-  }
-  throw new Error("read did not reach the tail");
-}
 
 test("with 30% of store calls failing and 30% slow, ingest goes on and nothing acknowledged is lost", async () => {
   const bucket = makeTempDir("ds-bucket-");
@@ -79,7 +66,7 @@ test("with 30% of store calls failing and 30% slow, ingest goes on and nothing a
   // acknowledged line is there exactly once.
   const sorted = (lines: string[]) => [...lines].sort();
   for (const name of names) {
-    const lines = (await readAll(app, name)).split(/(?<=\n)/);
+    const lines = (await readPages(app, `/v1/stream/${name}`)).text.split(/(?<=\n)/);
     expect(sorted(lines)).toEqual(sorted(expected.get(name)!));
     for (const w of [0, 1]) {
       const mine = lines.filter((line) => line.startsWith(`${name}/${w}/`));
@@ -89,5 +76,5 @@ test("with 30% of store calls failing and 30% slow, ingest goes on and nothing a
 
   const restored = await createTestApp({ ...TIERING, DS_ROOT: makeTempDir("ds-restored-") }, { flags: ["--bootstrap-from-r2"], hooks: { objectStore: new LocalObjectStore(bucket) } });
   apps.push(restored);
-  for (const name of names) expect(await readAll(restored, name)).toBe(await readAll(app, name));
+  for (const name of names) expect((await readPages(restored, `/v1/stream/${name}`)).text).toBe((await readPages(app, `/v1/stream/${name}`)).text);
 });

@@ -7,18 +7,11 @@ import { afterEach, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { MemoryObjectStore } from "../../src/storage/object-store/memory.ts";
-import { createStream, createTestApp, type TestApp, until } from "../support/app.ts";
+import { createStream, createTestApp, readPages, SMALL_SEGMENTS, type TestApp, until } from "../support/app.ts";
 
 setDefaultTimeout(30_000);
 
-const SMALL_SEGMENTS = {
-  DS_SEGMENT_MAX_BYTES: "4096",
-  DS_BLOCK_MAX_BYTES: "1024",
-  DS_SEGMENT_CHECK_MS: "20",
-  DS_UPLOAD_CHECK_MS: "20",
-  DS_SEGMENT_MAX_INTERVAL_MS: "0",
-  DS_READ_MAX_BYTES: "3000",
-};
+const TIERING = { ...SMALL_SEGMENTS, DS_READ_MAX_BYTES: "3000" };
 
 let app: TestApp | null = null;
 afterEach(async () => {
@@ -36,25 +29,11 @@ function walRows(a: TestApp, name: string): number {
 }
 
 
-async function readAll(a: TestApp, path: string): Promise<{ text: string; pages: number }> {
-  let offset = "-1";
-  let text = "";
-  for (let pages = 1; pages < 1000; pages++) {
-    const sep = path.includes("?") ? "&" : "?";
-    const res = await a.request(`${path}${sep}offset=${offset}`);
-    expect(res.status).toBe(200);
-    text += await res.text();
-    offset = res.headers.get("stream-next-offset")!;
-    if (res.headers.get("stream-up-to-date") === "true") return { text, pages };
-  }
-  throw new Error("read did not reach the tail");
-}
-
 const append = (a: TestApp, name: string, body: string, headers: Record<string, string> = {}) =>
   a.request(`/v1/stream/${name}`, { method: "POST", body, headers: { "content-type": "text/plain", ...headers } });
 
 test("sealed, uploaded history reads back byte-exact and the WAL is collected", async () => {
-  app = await createTestApp(SMALL_SEGMENTS);
+  app = await createTestApp(TIERING);
   await createStream(app, "logs", "text/plain");
   let expected = "";
   let expectedK1 = "";
@@ -70,20 +49,20 @@ test("sealed, uploaded history reads back byte-exact and the WAL is collected", 
   expect(row.uploaded_through).toBeGreaterThan(100);
   await until(() => walRows(app!, "logs") <= 400 - (row.uploaded_through + 1));
 
-  const all = await readAll(app, "/v1/stream/logs");
+  const all = await readPages(app, "/v1/stream/logs");
   expect(all.text).toBe(expected);
   const metrics = (await (await app.request("/metrics")).json()) as { tiering: { segmenter: { sealed: number }; uploader: { uploaded: number; published: number } } };
   expect(metrics.tiering.segmenter.sealed).toBeGreaterThanOrEqual(2);
   expect(metrics.tiering.uploader.uploaded).toBeGreaterThanOrEqual(2);
   expect(metrics.tiering.uploader.published).toBeGreaterThanOrEqual(1);
-  const keyed = await readAll(app, "/v1/stream/logs?key=k1");
+  const keyed = await readPages(app, "/v1/stream/logs?key=k1");
   expect(keyed.text).toBe(expectedK1);
   // Objects are in the local store, files in the cache.
   expect(existsSync(join(app.config.root, "objects", "streams"))).toBe(true);
 });
 
 test("JSON streams seal message by message and read back as the same array", async () => {
-  app = await createTestApp(SMALL_SEGMENTS);
+  app = await createTestApp(TIERING);
   await createStream(app, "events", "application/json");
   const sent: unknown[] = [];
   for (let i = 0; i < 120; i++) {
@@ -104,7 +83,7 @@ test("JSON streams seal message by message and read back as the same array", asy
 });
 
 test("with no disk cache, reads download published segments from a remote object store", async () => {
-  app = await createTestApp({ ...SMALL_SEGMENTS, DS_SEGMENT_CACHE_MAX_BYTES: "0" }, { hooks: { objectStore: new MemoryObjectStore() } });
+  app = await createTestApp({ ...TIERING, DS_SEGMENT_CACHE_MAX_BYTES: "0" }, { hooks: { objectStore: new MemoryObjectStore() } });
   await createStream(app, "cold", "text/plain");
   let expected = "";
   for (let i = 0; i < 500; i++) {
@@ -114,12 +93,12 @@ test("with no disk cache, reads download published segments from a remote object
   await until(() => (app!.engine.streams.byStreamName("cold")?.uploaded_segment_count ?? 0) >= 2);
   const id = app.engine.streams.byStreamName("cold")!.id;
   await until(() => readdirSync(join(app!.config.root, "local", "segments", String(id))).length === 0);
-  expect((await readAll(app, "/v1/stream/cold")).text).toBe(expected);
+  expect((await readPages(app, "/v1/stream/cold")).text).toBe(expected);
   expect(app.engine.tiering.segments.stats.downloads).toBeGreaterThan(0);
 });
 
 test("with the local object store, published segments are read in place, never copied", async () => {
-  app = await createTestApp(SMALL_SEGMENTS);
+  app = await createTestApp(TIERING);
   await createStream(app, "near", "text/plain");
   let expected = "";
   for (let i = 0; i < 500; i++) {
@@ -129,14 +108,14 @@ test("with the local object store, published segments are read in place, never c
   await until(() => (app!.engine.streams.byStreamName("near")?.uploaded_segment_count ?? 0) >= 2);
   const id = app.engine.streams.byStreamName("near")!.id;
   await until(() => readdirSync(join(app!.config.root, "local", "segments", String(id))).length === 0);
-  expect((await readAll(app, "/v1/stream/near")).text).toBe(expected);
+  expect((await readPages(app, "/v1/stream/near")).text).toBe(expected);
   const stats = app.engine.tiering.segments.stats;
   expect(stats.storeFileHits).toBeGreaterThan(0);
   expect([stats.downloads, app.engine.tiering.segments.cachedBytes]).toEqual([0, 0]);
 });
 
 test("history survives a restart, and forks read through sealed source history", async () => {
-  app = await createTestApp(SMALL_SEGMENTS);
+  app = await createTestApp(TIERING);
   await createStream(app, "src", "text/plain");
   let expected = "";
   for (let i = 0; i < 250; i++) {
@@ -151,15 +130,15 @@ test("history survives a restart, and forks read through sealed source history",
   const root = app.config.root;
   await app.dispose({ keepData: true });
 
-  app = await createTestApp({ ...SMALL_SEGMENTS, DS_ROOT: root });
-  expect((await readAll(app, "/v1/stream/src")).text).toBe(expected);
-  expect((await readAll(app, "/v1/stream/fork")).text).toBe(`${expected}own`);
+  app = await createTestApp({ ...TIERING, DS_ROOT: root });
+  expect((await readPages(app, "/v1/stream/src")).text).toBe(expected);
+  expect((await readPages(app, "/v1/stream/fork")).text).toBe(`${expected}own`);
   const since = await app.request(`/v1/stream/src?since=0&offset=-1`);
   expect(since.status).toBe(200);
 });
 
 test("with no segmenter thread (DS_SEGMENTER_WORKERS=0) segments are built inline the same way", async () => {
-  app = await createTestApp({ ...SMALL_SEGMENTS, DS_SEGMENTER_WORKERS: "0" });
+  app = await createTestApp({ ...TIERING, DS_SEGMENTER_WORKERS: "0" });
   await createStream(app, "inline", "application/json");
   const messages = Array.from({ length: 300 }, (_, i) => ({ i, pad: "p".repeat(i % 40) }));
   for (let i = 0; i < messages.length; i += 3) {

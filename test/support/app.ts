@@ -18,6 +18,18 @@ export interface TestApp extends App {
   dispose(options?: { keepData?: boolean }): Promise<void>;
 }
 
+/**
+ * Tiny segments and fast ticks: a few hundred small appends seal, upload and publish
+ * several segments within a second. Tests spread it and add their own settings.
+ */
+export const SMALL_SEGMENTS: Readonly<Record<string, string>> = {
+  DS_SEGMENT_MAX_BYTES: "4096",
+  DS_BLOCK_MAX_BYTES: "1024",
+  DS_SEGMENT_CHECK_MS: "20",
+  DS_UPLOAD_CHECK_MS: "20",
+  DS_SEGMENT_MAX_INTERVAL_MS: "0",
+};
+
 export interface TestAppOptions {
   /** Extra flags after `--no-auth`, e.g. `--bootstrap-from-r2`. */
   flags?: string[];
@@ -58,4 +70,23 @@ export async function until(check: () => boolean | Promise<boolean>, timeoutMs =
     if (performance.now() > deadline) throw new Error(`${what} not reached within ${timeoutMs} ms`);
     await Bun.sleep(20);
   }
+}
+
+/**
+ * Reads `path` (a stream URL, optionally with query) page by page from `from`, following
+ * `Stream-Next-Offset` until up to date: the concatenated bodies, the tail offset, and how
+ * many pages it took. Fails on a non-200 page or after `maxPages`.
+ */
+export async function readPages(app: TestApp, path: string, from = "-1", maxPages = 10_000): Promise<{ text: string; next: string; pages: number }> {
+  let offset = from;
+  let text = "";
+  const sep = path.includes("?") ? "&" : "?";
+  for (let pages = 1; pages <= maxPages; pages++) {
+    const res = await app.request(`${path}${sep}offset=${offset}`);
+    if (res.status !== 200) throw new Error(`read ${path} answered ${res.status}`);
+    text += await res.text();
+    offset = res.headers.get("stream-next-offset")!;
+    if (res.headers.get("stream-up-to-date") === "true") return { text, next: offset, pages };
+  }
+  throw new Error("read did not reach the tail");
 }
