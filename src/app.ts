@@ -33,7 +33,7 @@ export async function createApp(config: Config, log: Logger, hooks: AppHooks = {
     await bootstrapFromObjectStore({ root: config.root, dbPath: config.dbPath, retry: retryPolicy(config) }, objects, log);
   }
   assertNoInterruptedBootstrap(config.root);
-  const db = openDatabase(config.dbPath, { cacheBytes: config.sqlite.cacheBytes });
+  const db = openDatabase(config.dbPath, { cacheBytes: config.sqlite.cacheBytes, walCheckpointBytes: config.sqlite.walCheckpointBytes });
   const engine = await Engine.open(db, config, log, {
     objects,
     onWriterFailed: (message) => hooks.onWriterFailed?.(message),

@@ -48,6 +48,8 @@ const envSchema = z.object({
   DS_STREAM_NAME_MAX_BYTES: int(1, 1024),
   DS_SQLITE_CACHE_MB: int(0, 0),
   DS_WORKER_SQLITE_CACHE_MB: int(0, 0),
+  DS_SQLITE_CHECKPOINT_MS: int(0, 50),
+  DS_SQLITE_WAL_MAX_MB: int(1, 64),
   // Read by auto-tune.ts (presence matters there); listed so they are known and documented.
   DS_MEMORY_LIMIT_MB: int(0, 0),
   DS_MEMORY_LIMIT_BYTES: int(0, 0),
@@ -117,7 +119,14 @@ export interface Config {
   live: { longPollDefaultMs: number; longPollMaxMs: number; sseKeepAliveMs: number; sseMaxConnectionMs: number };
   housekeeping: { expirySweepMs: number; expirySweepLimit: number; purgeChunkRows: number; renewalFlushMs: number };
   /** Page caches of the serving connection and of the writer thread's; 0 = SQLite's default. */
-  sqlite: { cacheBytes: number; workerCacheBytes: number };
+  sqlite: {
+    cacheBytes: number;
+    workerCacheBytes: number;
+    /** Background PASSIVE checkpoints every this many ms; 0 = SQLite's in-commit autocheckpoint. */
+    checkpointIntervalMs: number;
+    /** WAL size at which a committing connection checkpoints itself (backstop); 0 = SQLite's default. */
+    walCheckpointBytes: number;
+  };
   /** Stream rows kept in memory; streams whose parsed profile and registry are kept; GC pacing. */
   engine: { streamCacheEntries: number; metaCacheEntries: number; gcPaceBytes: number; gcMinIntervalMs: number };
   /** The server's own metrics stream: interval between appends; 0 = none. */
@@ -269,13 +278,15 @@ export interface ConfigOptions {
   hostMemoryBytes?: number;
 }
 
-/** The SQLite page caches: explicit, else derived from the memory limit (spec 05 §3.5). */
-function sqliteCaches(e: z.infer<typeof envSchema>, limitBytes: number): Config["sqlite"] {
+/** SQLite: page caches (explicit, else derived from the memory limit, spec 05 §3.5) and checkpointing. */
+function sqliteSettings(e: z.infer<typeof envSchema>, limitBytes: number): Config["sqlite"] {
   const cacheBytes = e.DS_SQLITE_CACHE_MB > 0 ? e.DS_SQLITE_CACHE_MB * MiB : Math.floor(limitBytes / 4);
   // The writer thread only appends: an eighth of the main cache, 8–32 MiB, is plenty.
   const derivedWorker = cacheBytes > 0 ? Math.min(32 * MiB, Math.max(8 * MiB, Math.floor(cacheBytes / 8))) : 0;
   const workerCacheBytes = e.DS_WORKER_SQLITE_CACHE_MB > 0 ? e.DS_WORKER_SQLITE_CACHE_MB * MiB : derivedWorker;
-  return { cacheBytes, workerCacheBytes };
+  const checkpointIntervalMs = e.DS_SQLITE_CHECKPOINT_MS;
+  const walCheckpointBytes = checkpointIntervalMs > 0 ? e.DS_SQLITE_WAL_MAX_MB * MiB : 0;
+  return { cacheBytes, workerCacheBytes, checkpointIntervalMs, walCheckpointBytes };
 }
 
 /** The configuration, and what start-up should log about it (auto-tune's choices, clamps). */
@@ -339,7 +350,7 @@ export function parseConfig(
       purgeChunkRows: e.DS_PURGE_CHUNK_ROWS,
       renewalFlushMs: e.DS_TTL_RENEWAL_FLUSH_MS,
     },
-    sqlite: sqliteCaches(e, memory.limitBytes),
+    sqlite: sqliteSettings(e, memory.limitBytes),
     engine: {
       streamCacheEntries: e.DS_STREAM_CACHE_ENTRIES,
       metaCacheEntries: e.DS_STREAM_META_CACHE_ENTRIES,

@@ -7,6 +7,7 @@ import type { Config } from "../config.ts";
 import type { ObjectStore } from "../storage/object-store/object-store.ts";
 import { CountingObjectStore } from "../storage/object-store/counting.ts";
 import { SegmentStore } from "../storage/segment-store.ts";
+import { Checkpointer } from "../storage/sqlite/checkpointer.ts";
 import { sqliteFileBytes } from "../storage/sqlite/open.ts";
 import { listStreamRowsAfter, type StreamRow } from "../storage/sqlite/streams.ts";
 import type { AppendOutcome, AppendRequest } from "./append-checks.ts";
@@ -76,6 +77,7 @@ export class Engine {
   private readonly housekeeping: Housekeeping;
   private readonly expiryOf: ExpiryOf = (row) => this.access.effectiveExpiresAt(row);
   readonly readCache = new ReadCache(READ_CACHE_ENTRIES, READ_CACHE_BYTES);
+  private readonly readsInFlight = new Map<string, Promise<ReadResult>>();
   private readonly metas: StreamMetaCache;
   /** Promoted forms of stored results (which the read cache shares), per meta version. */
   private readonly promoted = new WeakMap<ReadResult, { version: number; result: ReadResult }>();
@@ -88,6 +90,8 @@ export class Engine {
     log: Logger,
     thread: Writer | null,
     objects: ObjectStore,
+    /** Background WAL checkpoints; null when turned off (DS_SQLITE_CHECKPOINT_MS=0). */
+    readonly checkpointer: Checkpointer | null,
   ) {
     this.streams = new StreamCache(db, config.engine.streamCacheEntries);
     this.objectRequests = new CountingObjectStore(objects);
@@ -127,12 +131,23 @@ export class Engine {
     removeInterruptedBuilds(config.root);
     const thread =
       config.ingest.offloadMinBatchBytes > 0
-        ? await ThreadWriter.start(config.dbPath, config.sqlite.workerCacheBytes, config.ingest.busyRetryMs, gcPacing(config), (message) => {
-            log.fatal({ message }, "writer thread failed");
-            deps.onWriterFailed(message);
-          })
+        ? await ThreadWriter.start(
+            {
+              dbPath: config.dbPath,
+              cacheBytes: config.sqlite.workerCacheBytes,
+              walCheckpointBytes: config.sqlite.walCheckpointBytes,
+              busyRetryMs: config.ingest.busyRetryMs,
+              gc: gcPacing(config),
+            },
+            (message) => {
+              log.fatal({ message }, "writer thread failed");
+              deps.onWriterFailed(message);
+            },
+          )
         : null;
-    return new Engine(db, config, log, thread, deps.objects);
+    const checkpointer =
+      config.sqlite.checkpointIntervalMs > 0 ? await Checkpointer.start({ dbPath: config.dbPath, intervalMs: config.sqlite.checkpointIntervalMs }, log) : null;
+    return new Engine(db, config, log, thread, deps.objects, checkpointer);
   }
 
   private onCommitted(effects: BatchEffects): void {
@@ -217,9 +232,25 @@ export class Engine {
     const cacheKey = ReadCache.key(row.id, afterSeq);
     const cached = this.readCache.get(cacheKey, row.next_offset);
     if (cached) return cached;
-    const result = await this.readFresh(row, afterSeq, null);
-    this.readCache.put(cacheKey, result, row.next_offset);
-    return result;
+    // Readers woken by one append all ask before the first read has finished: they share
+    // it (one SQLite query per append instead of one per reader). Keyed by the tail too, so
+    // nobody is handed a result older than the row it was woken for.
+    const inFlightKey = `${cacheKey}:${row.next_offset}`;
+    const pending = this.readsInFlight.get(inFlightKey);
+    if (pending) return pending;
+    const read = this.readFresh(row, afterSeq, null).then(
+      (result) => {
+        this.readsInFlight.delete(inFlightKey);
+        this.readCache.put(cacheKey, result, row.next_offset);
+        return result;
+      },
+      (error: unknown) => {
+        this.readsInFlight.delete(inFlightKey);
+        throw error;
+      },
+    );
+    this.readsInFlight.set(inFlightKey, read);
+    return read;
   }
 
   private async readFresh(row: StreamRow, afterSeq: number, key: Uint8Array | null): Promise<ReadResult> {
@@ -315,6 +346,7 @@ export class Engine {
     this.descriptors.close();
     await this.queue.close();
     for (const writer of this.writers) await writer.close();
+    await this.checkpointer?.close();
     this.db.close();
   }
 }

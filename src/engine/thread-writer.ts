@@ -3,7 +3,7 @@
 import { encodeBatch } from "./batch-wire.ts";
 import type { BatchReply, WriteCommand } from "./write-commands.ts";
 import type { Writer } from "./writer.ts";
-import type { WriterThreadMessage, WriterThreadReply } from "./writer-thread.ts";
+import type { WriterThreadInit, WriterThreadMessage, WriterThreadReply } from "./writer-thread.ts";
 
 export class ThreadWriter implements Writer {
   private nextId = 1;
@@ -19,13 +19,7 @@ export class ThreadWriter implements Writer {
     worker.addEventListener("error", (event) => this.fail(`writer thread error: ${(event as ErrorEvent).message}`));
   }
 
-  static async start(
-    dbPath: string,
-    cacheBytes: number,
-    busyRetryMs: number,
-    gc: { paceBytes: number; minIntervalMs: number },
-    onFatal: (message: string) => void,
-  ): Promise<ThreadWriter> {
+  static async start(init: WriterThreadInit, onFatal: (message: string) => void): Promise<ThreadWriter> {
     const worker = new Worker(new URL("./writer-thread.ts", import.meta.url).href);
     const ready = new Promise<void>((resolve, reject) => {
       const onMessage = (event: MessageEvent<WriterThreadReply>): void => {
@@ -37,7 +31,7 @@ export class ThreadWriter implements Writer {
       worker.addEventListener("message", onMessage);
       worker.addEventListener("error", (event) => reject(new Error((event as ErrorEvent).message)), { once: true });
     });
-    worker.postMessage({ type: "init", dbPath, cacheBytes, busyRetryMs, gc } satisfies WriterThreadMessage);
+    worker.postMessage({ type: "init", ...init } satisfies WriterThreadMessage);
     try {
       await ready;
     } catch (error) {

@@ -5,7 +5,11 @@
 // committed and takes everything queued meanwhile (bounded by request count and bytes),
 // so an idle server commits a lone append at once and a busy one commits large batches.
 // `lingerMs` > 0 lets a batch wait that long to grow; it only helps on disks whose fsync
-// is very slow. One batch runs at a time, inline or on the writer thread (writer.ts).
+// is very slow. A batch runs inline or on the writer thread (writer.ts); while the thread
+// commits one batch, one more may be posted behind it once it is worth the thread's time
+// (`offloadMinBytes`), so the thread goes from COMMIT straight to the next batch instead
+// of idling while this thread answers requests and assembles the next one. The thread runs
+// its batches in order on its own connection, each seeing the one before it.
 // Every request has a deadline; one still queued when it passes is answered 408 and is
 // never written.
 import type { BatchEffects } from "./write-batch.ts";
@@ -106,7 +110,9 @@ export class WriteQueue {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private watchdog: ReturnType<typeof setInterval> | null = null;
   private closed = false;
-  private inFlight = false;
+  /** Batches posted and not answered yet: at most one inline, or up to two on the thread. */
+  private inFlight = 0;
+  private inFlightOnThread = false;
   private drainWaiters: Array<() => void> = [];
   /** Totals since start, for /metrics and benchmarks. */
   readonly stats = { batches: 0, commands: 0, bytes: 0, commitMs: 0, failedBatches: 0, timeouts: 0 };
@@ -141,7 +147,7 @@ export class WriteQueue {
 
   /** Makes sure a batch runs within `delayMs` even with nothing queued (TTL renewals). */
   requestFlush(delayMs: number): void {
-    if (this.closed || this.immediate || this.timer || this.inFlight) return;
+    if (this.closed || this.immediate || this.timer || this.inFlight > 0) return;
     this.timer = setTimeout(() => this.flush(), delayMs);
   }
 
@@ -160,8 +166,14 @@ export class WriteQueue {
     });
   }
 
+  /** Whether a batch may start now: nothing in flight, or a second one behind the thread's. */
+  private canDispatch(): boolean {
+    if (this.inFlight === 0) return true;
+    return this.inFlight === 1 && this.inFlightOnThread && this.queuedBytes >= this.options.offloadMinBytes;
+  }
+
   private schedule(): void {
-    if (this.immediate || this.inFlight) return;
+    if (this.immediate || !this.canDispatch()) return;
     const full = this.queue.length >= this.options.maxBatchRequests || this.queuedBytes >= this.options.maxBatchBytes;
     if (this.options.lingerMs > 0 && !full && !this.closed) {
       this.timer ??= setTimeout(() => this.flush(), this.options.lingerMs);
@@ -193,7 +205,8 @@ export class WriteQueue {
     this.immediate = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    if (this.inFlight) return;
+    if (!this.canDispatch()) return;
+    const behindThread = this.inFlight > 0;
     const { batch, bytes } = this.takeBatch();
     const renewals = this.hooks.takeRenewals();
     const commands = batch.map((item) => item.command);
@@ -202,10 +215,13 @@ export class WriteQueue {
       this.notifyDrained();
       return;
     }
-    const writer = this.thread && bytes >= this.options.offloadMinBytes ? this.thread : this.inline;
-    this.inFlight = true;
+    // Behind a thread batch only the thread may run: the serving connection would wait on its lock.
+    const onThread = this.thread !== null && (behindThread || bytes >= this.options.offloadMinBytes);
+    const writer = onThread ? this.thread! : this.inline;
+    this.inFlight += 1;
+    this.inFlightOnThread = onThread;
     void writer.run(commands).then((reply) => {
-      this.inFlight = false;
+      this.inFlight -= 1;
       this.complete(batch, reply, renewals !== null);
       if (this.queue.length > 0) this.schedule();
       else this.notifyDrained();
@@ -273,7 +289,7 @@ export class WriteQueue {
   }
 
   private notifyDrained(): void {
-    if (this.queue.length > 0 || this.inFlight || this.drainWaiters.length === 0) return;
+    if (this.queue.length > 0 || this.inFlight > 0 || this.drainWaiters.length === 0) return;
     const waiters = this.drainWaiters;
     this.drainWaiters = [];
     for (const resolve of waiters) resolve();

@@ -9,8 +9,16 @@ import { executeBatch } from "./write-commands.ts";
 
 declare const self: Worker;
 
+export interface WriterThreadInit {
+  dbPath: string;
+  cacheBytes: number;
+  walCheckpointBytes: number;
+  busyRetryMs: number;
+  gc: { paceBytes: number; minIntervalMs: number };
+}
+
 export type WriterThreadMessage =
-  | { type: "init"; dbPath: string; cacheBytes: number; busyRetryMs: number; gc: { paceBytes: number; minIntervalMs: number } }
+  | ({ type: "init" } & WriterThreadInit)
   | { type: "batch"; id: number; batch: WireBatch }
   | { type: "close" };
 
@@ -35,7 +43,7 @@ self.onmessage = (event: MessageEvent<WriterThreadMessage>) => {
   switch (message.type) {
     case "init":
       try {
-        db = openDatabase(message.dbPath, { cacheBytes: message.cacheBytes, migrate: false });
+        db = openDatabase(message.dbPath, { cacheBytes: message.cacheBytes, walCheckpointBytes: message.walCheckpointBytes, migrate: false });
         busyRetryMs = message.busyRetryMs;
         gc = new GcPacer({ ...message.gc, fullEvery: 1 });
         post({ type: "ready" });

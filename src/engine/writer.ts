@@ -2,7 +2,9 @@
 // COMMIT costs about one fsync, less than handing the batch to another thread and back.
 // Batches carrying many bytes go to the writer thread, whose own connection pays the
 // page writes and the fsync while the event loop keeps serving (docs/decisions.md).
-// Only one batch runs at a time, whichever writer runs it, so order is kept.
+// Batches commit one after another in queue order: the thread may hold a second batch
+// behind the one it is committing, and an inline batch only runs when none is in flight
+// (write-queue.ts).
 import type { Database } from "bun:sqlite";
 import type { CommittedRows } from "./write-batch.ts";
 import { executeBatch, type BatchReply, type WriteCommand } from "./write-commands.ts";

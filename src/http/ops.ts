@@ -16,6 +16,7 @@ export function metricsHandler(deps: HttpDeps) {
         uptime_ms: Date.now() - startedAt,
         ingest_queue: queue,
         ingest: deps.engine.queue.stats,
+        wal_checkpoints: deps.engine.checkpointer?.stats ?? null,
         live_waiters: deps.engine.notifier.waiterCount,
         tiering: tieringMetrics(deps),
         memory: { ...process.memoryUsage(), paced_collections: { appends: deps.engine.gc.appends.stats, reads: deps.engine.gc.reads.stats } },

@@ -97,7 +97,6 @@ async function runSse(
   const send = (event: string): Promise<boolean> => sink.write(event);
   while (row && !sink.closed.aborted) {
     const result = await deps.engine.read(row, after, params.key, readView(params));
-    if (result.records > 0 && !(await send(dataEvent(result, encoding)))) return;
     after = result.throughSeq;
     const finished = result.upToDate && row.closed === 1;
     cursor = nextCursor(Date.now(), cursor);
@@ -105,7 +104,10 @@ async function runSse(
     if (!finished) control.streamCursor = cursor;
     if (result.upToDate) control.upToDate = true;
     if (finished) control.streamClosed = true;
-    if (!(await send(formatSseEvent("control", JSON.stringify(control))))) return;
+    const controlEvent = formatSseEvent("control", JSON.stringify(control));
+    // A data event and its control event go out as one write: one chunk for the socket and
+    // the client instead of two, which halves the fan-out's cost per woken reader.
+    if (!(await send(result.records > 0 ? dataEvent(result, encoding) + controlEvent : controlEvent))) return;
     if (finished) return;
     if (!result.upToDate) continue;
 

@@ -36,7 +36,7 @@ describe("--auto-tune forms", () => {
     expect(config.autoTune).toEqual({ enabled: false, requestedMemoryMb: null, presetMb: null, effectiveMemoryLimitMb: null });
     expect(config.memory).toEqual({ limitBytes: 0 });
     expect(config.tiering.segmentMaxBytes).toBe(16 * MiB);
-    expect(config.sqlite).toEqual({ cacheBytes: 0, workerCacheBytes: 0 });
+    expect(config.sqlite).toMatchObject({ cacheBytes: 0, workerCacheBytes: 0 });
   });
 });
 
@@ -130,9 +130,9 @@ describe("the memory limit without auto-tune", () => {
     const mb = tuned([], { DS_MEMORY_LIMIT_MB: "2048" });
     expect(mb.memory.limitBytes).toBe(2 * GiB);
     expect(mb.autoTune.enabled).toBe(false);
-    expect(mb.sqlite).toEqual({ cacheBytes: 512 * MiB, workerCacheBytes: 32 * MiB });
-    expect(tuned([], { DS_MEMORY_LIMIT_BYTES: String(400 * MiB) }).sqlite).toEqual({ cacheBytes: 100 * MiB, workerCacheBytes: 12.5 * MiB });
-    expect(tuned([], { DS_MEMORY_LIMIT_MB: "2048", DS_SQLITE_CACHE_MB: "10", DS_WORKER_SQLITE_CACHE_MB: "3" }).sqlite).toEqual({ cacheBytes: 10 * MiB, workerCacheBytes: 3 * MiB });
+    expect(mb.sqlite).toMatchObject({ cacheBytes: 512 * MiB, workerCacheBytes: 32 * MiB });
+    expect(tuned([], { DS_MEMORY_LIMIT_BYTES: String(400 * MiB) }).sqlite).toMatchObject({ cacheBytes: 100 * MiB, workerCacheBytes: 12.5 * MiB });
+    expect(tuned([], { DS_MEMORY_LIMIT_MB: "2048", DS_SQLITE_CACHE_MB: "10", DS_WORKER_SQLITE_CACHE_MB: "3" }).sqlite).toMatchObject({ cacheBytes: 10 * MiB, workerCacheBytes: 3 * MiB });
     // 0 is the documented default: no limit.
     expect(tuned([], { DS_MEMORY_LIMIT_MB: "0" }).memory.limitBytes).toBe(0);
   });

@@ -9,6 +9,12 @@ export interface OpenOptions {
   cacheBytes?: number;
   /** Apply migrations (the main connection does; the writer thread opens a migrated file). */
   migrate?: boolean;
+  /**
+   * WAL size, in bytes, past which a committing connection checkpoints on its own (SQLite's
+   * autocheckpoint); 0 keeps SQLite's default of 1000 pages. With the background
+   * checkpointer running this is only a backstop: see checkpointer.ts.
+   */
+  walCheckpointBytes?: number;
 }
 
 export function openDatabase(path: string, options: OpenOptions = {}): Database {
@@ -23,6 +29,12 @@ export function openDatabase(path: string, options: OpenOptions = {}): Database 
   db.exec("PRAGMA temp_store = MEMORY");
   if (options.cacheBytes && options.cacheBytes > 0) {
     db.exec(`PRAGMA cache_size = -${Math.max(1, Math.floor(options.cacheBytes / 1024))}`);
+  }
+  if (options.walCheckpointBytes && options.walCheckpointBytes > 0) {
+    const pageSize = db.query<{ page_size: number }, []>("PRAGMA page_size").get()!.page_size;
+    db.exec(`PRAGMA wal_autocheckpoint = ${Math.max(1, Math.ceil(options.walCheckpointBytes / pageSize))}`);
+    // After a checkpoint resets the WAL, the file is cut back to this size.
+    db.exec(`PRAGMA journal_size_limit = ${options.walCheckpointBytes}`);
   }
   if (options.migrate !== false) migrate(db, MIGRATIONS);
   return db;

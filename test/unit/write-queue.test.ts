@@ -1,0 +1,130 @@
+// Goal: the group-commit queue keeps one order of commits while it overlaps work: a second
+// batch may wait behind the writer thread's current one (so the thread never idles between
+// commits), never an inline batch while a thread batch is in flight, and never a third.
+// Method: the queue with scripted writers whose batches finish when the test says so.
+import { expect, test } from "bun:test";
+import type { AppendRequest } from "../../src/engine/append-checks.ts";
+import type { BatchReply, WriteCommand } from "../../src/engine/write-commands.ts";
+import { WriteQueue, type WriteQueueOptions } from "../../src/engine/write-queue.ts";
+import type { Writer } from "../../src/engine/writer.ts";
+
+interface Run {
+  writer: string;
+  names: string[];
+  finish(): void;
+}
+
+/** A writer whose batches complete only when the test calls `finish` on them. */
+function scriptedWriter(label: string, runs: Run[]): Writer {
+  return {
+    run(commands: WriteCommand[]): Promise<BatchReply> {
+      return new Promise<BatchReply>((resolve) => {
+        const names = commands.map((c) => (c.op === "append" ? c.req.name : c.op));
+        const results = commands.map(() => ({ kind: "ok", tailSeq: 0, closed: false, duplicate: false, producer: null }) as const);
+        const reply: BatchReply = { ok: true, results, commitMs: 0, rows: [], removed: [], notify: [], purgeScheduled: false, purged: [], publishes: [] };
+        runs.push({ writer: label, names, finish: () => resolve(reply) });
+      });
+    },
+    close: async () => {},
+  };
+}
+
+function appendOf(name: string, bytes: number): WriteCommand {
+  const req: AppendRequest = {
+    name,
+    contentType: "application/octet-stream",
+    records: { chunks: [new Uint8Array(bytes)], count: 1 },
+    routingKey: null,
+    close: false,
+    producer: null,
+    streamSeq: null,
+    timestampMs: null,
+    metaVersion: 0,
+  };
+  return { op: "append", req };
+}
+
+const OPTIONS: WriteQueueOptions = {
+  lingerMs: 0,
+  maxBatchRequests: 200,
+  maxBatchBytes: 8 * 1024 * 1024,
+  maxQueueRequests: 1000,
+  maxQueueBytes: 64 * 1024 * 1024,
+  offloadMinBytes: 1000,
+  requestTimeoutMs: 5000,
+};
+
+function queueWith(runs: Run[]): WriteQueue {
+  const hooks = { takeRenewals: () => null, onCommitted: () => {}, onBatchFailed: () => {} };
+  return new WriteQueue(scriptedWriter("inline", runs), scriptedWriter("thread", runs), OPTIONS, hooks);
+}
+
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+test("a second large batch waits behind the thread's batch; a third waits for a reply", async () => {
+  const runs: Run[] = [];
+  const queue = queueWith(runs);
+  const answered: string[] = [];
+  const submit = (name: string, bytes: number) => void queue.submit(appendOf(name, bytes)).then(() => answered.push(name));
+
+  submit("a", 2000);
+  await turn();
+  expect(runs.map((r) => [r.writer, r.names])).toEqual([["thread", ["a"]]]);
+
+  submit("b", 2000);
+  await turn();
+  expect(runs.map((r) => [r.writer, r.names])).toEqual([["thread", ["a"]], ["thread", ["b"]]]);
+
+  // Two in flight: the next requests queue until a reply arrives, then go as one batch.
+  submit("c", 2000);
+  submit("d", 10);
+  await turn();
+  expect(runs).toHaveLength(2);
+  runs[0]!.finish();
+  await turn();
+  await turn();
+  expect(answered).toEqual(["a"]);
+  expect(runs.map((r) => [r.writer, r.names])[2]).toEqual(["thread", ["c", "d"]]);
+
+  runs[1]!.finish();
+  runs[2]!.finish();
+  await turn();
+  await turn();
+  expect(answered).toEqual(["a", "b", "c", "d"]);
+});
+
+test("small batches stay behind a thread batch on the thread, and inline only when nothing is in flight", async () => {
+  const runs: Run[] = [];
+  const queue = queueWith(runs);
+  void queue.submit(appendOf("big", 5000));
+  await turn();
+  // Too small to be worth a second thread batch: it waits for the reply.
+  void queue.submit(appendOf("small-1", 10));
+  await turn();
+  expect(runs).toHaveLength(1);
+  runs[0]!.finish();
+  await turn();
+  await turn();
+  // Nothing in flight any more: the small batch runs inline.
+  expect(runs.map((r) => [r.writer, r.names])[1]).toEqual(["inline", ["small-1"]]);
+
+  // While the inline batch is in flight nothing else starts, however large.
+  void queue.submit(appendOf("big-2", 5000));
+  await turn();
+  expect(runs).toHaveLength(2);
+  runs[1]!.finish();
+  await turn();
+  await turn();
+  expect(runs.map((r) => [r.writer, r.names])[2]).toEqual(["thread", ["big-2"]]);
+
+  // Behind that thread batch, a small one that is already worth posting goes to the thread too.
+  void queue.submit(appendOf("small-2", 600));
+  void queue.submit(appendOf("small-3", 600));
+  await turn();
+  expect(runs.map((r) => [r.writer, r.names])[3]).toEqual(["thread", ["small-2", "small-3"]]);
+  runs[2]!.finish();
+  runs[3]!.finish();
+  const closed = queue.close();
+  await turn();
+  await closed;
+});
