@@ -123,6 +123,16 @@ export function executeBatch(
   }
 }
 
+/**
+ * Commands whose cost is not in their payload bytes: bulk deletions of WAL rows (a
+ * published segment's, up to `DS_BASE_WAL_GC_CHUNK_OFFSETS` of them, or a deleted stream's).
+ * Their batches go to the writer thread like large ones: inline, a single collection of a
+ * 16 MiB segment's rows held the event loop for 20-80 ms.
+ */
+export function isBulkCommand(command: WriteCommand): boolean {
+  return command.op === "collect-wal" || command.op === "commit-manifest" || command.op === "purge";
+}
+
 /** Payload bytes a command carries, for the queue's byte bounds. */
 export function commandBytes(command: WriteCommand): number {
   if (command.op !== "append" && command.op !== "create") return 0;

@@ -13,7 +13,7 @@
 // Every request has a deadline; one still queued when it passes is answered 408 and is
 // never written.
 import type { BatchEffects } from "./write-batch.ts";
-import { commandBytes, type BatchReply, type CommandResults, type WriteCommand, type WriteResult } from "./write-commands.ts";
+import { commandBytes, isBulkCommand, type BatchReply, type CommandResults, type WriteCommand, type WriteResult } from "./write-commands.ts";
 import type { Writer } from "./writer.ts";
 
 export interface WriteQueueOptions {
@@ -186,9 +186,10 @@ export class WriteQueue {
     setImmediate(() => this.flush());
   }
 
-  private takeBatch(): { batch: Pending[]; bytes: number } {
+  private takeBatch(): { batch: Pending[]; bytes: number; bulk: boolean } {
     const batch: Pending[] = [];
     let bytes = 0;
+    let bulk = false;
     // The command that crosses the byte bound still joins, so a large body always fits.
     while (this.queue.length > 0 && batch.length < this.options.maxBatchRequests && bytes < this.options.maxBatchBytes) {
       const item = this.queue.take();
@@ -196,9 +197,10 @@ export class WriteQueue {
       if (item.deadline !== NO_DEADLINE) this.queuedRequests -= 1;
       if (item.settled) continue; // answered 408 while queued: never written
       bytes += item.bytes;
+      bulk ||= isBulkCommand(item.command);
       batch.push(item);
     }
-    return { batch, bytes };
+    return { batch, bytes, bulk };
   }
 
   private flush(): void {
@@ -207,7 +209,7 @@ export class WriteQueue {
     this.timer = null;
     if (!this.canDispatch()) return;
     const behindThread = this.inFlight > 0;
-    const { batch, bytes } = this.takeBatch();
+    const { batch, bytes, bulk } = this.takeBatch();
     const renewals = this.hooks.takeRenewals();
     const commands = batch.map((item) => item.command);
     if (renewals) commands.unshift({ op: "renew", renewals });
@@ -216,7 +218,7 @@ export class WriteQueue {
       return;
     }
     // Behind a thread batch only the thread may run: the serving connection would wait on its lock.
-    const onThread = this.thread !== null && (behindThread || bytes >= this.options.offloadMinBytes);
+    const onThread = this.thread !== null && (behindThread || bulk || bytes >= this.options.offloadMinBytes);
     const writer = onThread ? this.thread! : this.inline;
     this.inFlight += 1;
     this.inFlightOnThread = onThread;

@@ -128,3 +128,19 @@ test("small batches stay behind a thread batch on the thread, and inline only wh
   await turn();
   await closed;
 });
+
+test("bulk deletions go to the writer thread however few bytes they carry", async () => {
+  const runs: Run[] = [];
+  const queue = queueWith(runs);
+  void queue.submitInternal({ op: "collect-wal", req: { streamId: 1, chunkRows: 100_000 } });
+  void queue.submit(appendOf("tiny", 10));
+  await turn();
+  expect(runs.map((r) => [r.writer, r.names])).toEqual([["thread", ["collect-wal", "tiny"]]]);
+  runs[0]!.finish();
+  await turn();
+  void queue.submit(appendOf("tiny-2", 10));
+  await turn();
+  expect(runs.map((r) => [r.writer, r.names])[1]).toEqual(["inline", ["tiny-2"]]);
+  runs[1]!.finish();
+  await queue.close();
+});
