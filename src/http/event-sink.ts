@@ -31,10 +31,15 @@ export class EventSink {
     return this.abort.signal;
   }
 
-  async write(text: string): Promise<boolean> {
+  write(text: string): Promise<boolean> {
+    return this.writeBytes(encoder.encode(text));
+  }
+
+  /** Writes bytes the caller will not change again (they may be shared between sinks). */
+  async writeBytes(bytes: Uint8Array): Promise<boolean> {
     if (this.abort.signal.aborted || !this.controller) return false;
     try {
-      this.controller.enqueue(encoder.encode(text));
+      this.controller.enqueue(bytes);
     } catch {
       this.stop();
       return false;

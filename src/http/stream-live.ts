@@ -107,7 +107,8 @@ async function runSse(
     const controlEvent = formatSseEvent("control", JSON.stringify(control));
     // A data event and its control event go out as one write: one chunk for the socket and
     // the client instead of two, which halves the fan-out's cost per woken reader.
-    if (!(await send(result.records > 0 ? dataEvent(result, encoding) + controlEvent : controlEvent))) return;
+    const written = result.records > 0 ? sink.writeBytes(eventBytes(result, encoding, controlEvent)) : send(controlEvent);
+    if (!(await written)) return;
     if (finished) return;
     if (!result.upToDate) continue;
 
@@ -128,16 +129,33 @@ async function runSse(
   }
 }
 
-/** Readers woken together share one read result (ReadCache), and so one encoded event. */
-const encodedEvents = new WeakMap<ReadResult, string>();
+/**
+ * Readers woken together share one read result (ReadCache), and so its data event and,
+ * when their control events agree too (same position and cursor, the usual case), the
+ * encoded bytes of both: one encoding per append instead of one per reader.
+ */
+interface SharedEvents {
+  data: string;
+  /** Encoded `data + control`, by control event; a few at most. */
+  bytes: Map<string, Uint8Array>;
+}
+const sharedEvents = new WeakMap<ReadResult, SharedEvents>();
+const SHARED_CONTROLS_MAX = 8;
+const utf8Encoder = new TextEncoder();
 
-function dataEvent(result: ReadResult, encoding: "json" | "text" | "base64"): string {
-  let event = encodedEvents.get(result);
-  if (event === undefined) {
-    event = formatSseEvent("data", ssePayload(result, encoding));
-    encodedEvents.set(result, event);
+function eventBytes(result: ReadResult, encoding: "json" | "text" | "base64", controlEvent: string): Uint8Array {
+  let shared = sharedEvents.get(result);
+  if (shared === undefined) {
+    shared = { data: formatSseEvent("data", ssePayload(result, encoding)), bytes: new Map() };
+    sharedEvents.set(result, shared);
   }
-  return event;
+  let bytes = shared.bytes.get(controlEvent);
+  if (bytes === undefined) {
+    if (shared.bytes.size >= SHARED_CONTROLS_MAX) shared.bytes.clear();
+    bytes = utf8Encoder.encode(shared.data + controlEvent);
+    shared.bytes.set(controlEvent, bytes);
+  }
+  return bytes;
 }
 
 function ssePayload(result: ReadResult, encoding: "json" | "text" | "base64"): string {
