@@ -6,7 +6,7 @@
 // comma-separated messages (one WAL row of an append, or the part of it a read needs).
 import type { Database } from "bun:sqlite";
 import type { SegmentStore } from "../storage/segment-store.ts";
-import type { StreamRow } from "../storage/sqlite/streams.ts";
+import { getUploadedThrough, type StreamRow } from "../storage/sqlite/streams.ts";
 import { getWalRowHolding, readWalRows, readWalRowsByKey, walRowStartAtOrBefore, type WalRow } from "../storage/sqlite/wal.ts";
 import { isJsonType } from "./content-types.ts";
 import { joinJsonValues, splitJsonValues } from "./json-split.ts";
@@ -64,6 +64,8 @@ export function viewSpans(row: StreamRow, rowById: RowById): ViewSpan[] {
 }
 
 const KEY_SCAN_WINDOW = 4096;
+/** A read retried this often still returns; records only move to segments once per publish. */
+const MAX_READ_ATTEMPTS = 3;
 const FIRST_FETCH_ROWS = 32;
 
 /** The records [first, last] of a row: the whole payload, or a slice of its messages. */
@@ -80,14 +82,50 @@ export class Reader {
     private readonly segments: SegmentStore | null,
   ) {}
 
-  /** Records after position `afterSeq`, within `limits`. */
+  /**
+   * Records after position `afterSeq`, within `limits`.
+   *
+   * `row` comes from the stream cache, which learns of a commit only when its writer
+   * answers; a commit on the writer thread that published segments and deleted the WAL rows
+   * they cover is visible in SQLite a moment before that. A read in that moment would look
+   * for those records in the WAL and skip them. So after reading from the WAL, the read
+   * checks the committed `uploaded_through` (read after its WAL queries, it covers any
+   * deletion they saw) and, if it moved, reads again with the newer value.
+   */
   async read(row: StreamRow, afterSeq: number, limits: ReadLimits, key: Uint8Array | null = null): Promise<ReadResult> {
+    let spans = viewSpans(row, this.rowById);
+    for (let attempt = 1; ; attempt++) {
+      const { out, walSpans } = await this.readSpans(row, spans, afterSeq, limits, key);
+      const moved = this.publishedSince(walSpans);
+      if (!moved || attempt >= MAX_READ_ATTEMPTS) return out;
+      spans = spans.map((span) => ({ ...span, uploadedThrough: Math.max(span.uploadedThrough, moved.get(span.streamId) ?? -1) }));
+    }
+  }
+
+  /** Streams among `spans` whose committed `uploaded_through` is past the one the read used. */
+  private publishedSince(spans: ViewSpan[]): Map<number, number> | null {
+    let moved: Map<number, number> | null = null;
+    for (const span of spans) {
+      const committed = getUploadedThrough(this.db, span.streamId);
+      if (committed !== null && committed > span.uploadedThrough) (moved ??= new Map()).set(span.streamId, committed);
+    }
+    return moved;
+  }
+
+  private async readSpans(
+    row: StreamRow,
+    spans: ViewSpan[],
+    afterSeq: number,
+    limits: ReadLimits,
+    key: Uint8Array | null,
+  ): Promise<{ out: ReadResult; walSpans: ViewSpan[] }> {
     const tail = row.next_offset - 1;
     const out: ReadResult = { chunks: [], starts: [], records: 0, bytes: 0, throughSeq: afterSeq, upToDate: afterSeq >= tail };
-    if (afterSeq >= tail) return out;
+    const walSpans: ViewSpan[] = [];
+    if (afterSeq >= tail) return { out, walSpans };
     const packed = isJsonType(row.content_type);
     const averageRowBytes = row.wal_rows > 0 ? row.wal_bytes / row.wal_rows : 0;
-    for (const span of viewSpans(row, this.rowById)) {
+    for (const span of spans) {
       if (span.to <= out.throughSeq) continue;
       const sealedTo = Math.min(span.to, span.uploadedThrough);
       const sealedFrom = Math.max(span.from, out.throughSeq + 1);
@@ -96,13 +134,14 @@ export class Reader {
         if (await scanSealed(this.db, this.segments, sealed, out, limits, key)) break;
       }
       if (span.to <= out.throughSeq) continue;
+      walSpans.push(span);
       const full = key
         ? this.scanKeyed(span, out, limits, key, packed)
         : this.scan(span, out, limits, packed, packed ? 0 : averageRowBytes);
       if (full) break;
     }
     out.upToDate = out.throughSeq >= tail;
-    return out;
+    return { out, walSpans };
   }
 
   /** First row offset to fetch for a read starting at `cursor` (a row may begin before it). */
@@ -208,7 +247,11 @@ export class Reader {
     if (!span) return null;
     if (seq <= span.uploadedThrough && this.segments) return sealedRecordAt(this.db, this.segments, span.streamId, span.name, seq);
     const walRow = getWalRowHolding(this.db, span.streamId, seq);
-    return walRow ? { payload: recordsOf(walRow, seq, seq), tsMs: walRow.ts_ms } : null;
+    if (walRow) return { payload: recordsOf(walRow, seq, seq), tsMs: walRow.ts_ms };
+    // Published and collected from the WAL since the cached row was current (see `read`).
+    const committed = getUploadedThrough(this.db, span.streamId);
+    if (committed !== null && seq <= committed && this.segments) return sealedRecordAt(this.db, this.segments, span.streamId, span.name, seq);
+    return null;
   }
 
   /**

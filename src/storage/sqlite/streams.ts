@@ -72,6 +72,11 @@ export function getStreamById(db: Database, id: number): StreamRow | null {
   return db.query<StreamRow, [number]>("SELECT * FROM streams WHERE id = ?").get(id);
 }
 
+/** The stream's `uploaded_through` as committed now, or null when the row is gone. */
+export function getUploadedThrough(db: Database, id: number): number | null {
+  return db.query<{ uploaded_through: number }, [number]>("SELECT uploaded_through FROM streams WHERE id = ?").get(id)?.uploaded_through ?? null;
+}
+
 export function insertStream(db: Database, row: NewStreamRow): StreamRow {
   const result = db.query<never, Binding[]>(INSERT_SQL).run(...values(row));
   return { ...row, id: Number(result.lastInsertRowid) };
