@@ -4,47 +4,13 @@
 // row instead of one per message. `offset` is the seq of the row's first record.
 // `payload` is the last column: reading the columns before it never walks a large
 // payload's overflow pages.
-//
-// Large payloads are stored zstd-compressed when that saves at least an eighth. Every byte
-// of the WAL table is written twice (WAL frame, then checkpoint) before the segmenter moves
-// it out, so on JSON ingest the disk, not the CPU, was the limit: at ~37 MB/s of appends
-// the disk was writing ~115 MB/s. Compressing on the writer (~25 µs per 10 KB at zstd
-// level 1) cuts that by the payload's ratio (3-4x for typical JSON events). `payload_len`
-// always holds the stored record bytes' logical length, so a row is compressed exactly
-// when its blob is shorter than that; rows written before this rule are all uncompressed.
 import type { Database } from "bun:sqlite";
 
 export interface WalRow {
   offset: number;
   record_count: number;
   ts_ms: number;
-  /** The records' bytes (decompressed). */
   payload: Uint8Array;
-}
-
-/** Payloads below this are stored as they are: too small for compression to pay. */
-export const WAL_COMPRESS_MIN_BYTES = 4096;
-const ZSTD_LEVEL = 1;
-
-/** The blob to store for `payload`: compressed when large and that saves an eighth or more. */
-export function storedPayload(payload: Uint8Array): Uint8Array {
-  if (payload.byteLength < WAL_COMPRESS_MIN_BYTES) return payload;
-  const compressed = Bun.zstdCompressSync(payload, { level: ZSTD_LEVEL });
-  return compressed.byteLength <= payload.byteLength - (payload.byteLength >> 3) ? compressed : payload;
-}
-
-/** A row as selected: `payload_len` tells whether `payload` is compressed. */
-type StoredRow<T extends { payload: Uint8Array }> = T & { payload_len: number };
-
-/** Rows as callers see them: payloads decompressed where they were stored compressed. */
-function decoded<T extends { payload: Uint8Array }>(rows: StoredRow<T>[]): T[] {
-  for (const row of rows) decodePayload(row);
-  return rows;
-}
-
-function decodePayload<T extends { payload: Uint8Array }>(row: StoredRow<T>): T {
-  if (row.payload.byteLength < row.payload_len) row.payload = Bun.zstdDecompressSync(row.payload);
-  return row;
 }
 
 /** One row to insert. */
@@ -83,7 +49,7 @@ export function insertWalRows(db: Database, rows: readonly WalInsert[]): void {
         args[b + 3] = r.tsMs;
         args[b + 4] = r.payload.byteLength;
         args[b + 5] = r.routingKey;
-        args[b + 6] = storedPayload(r.payload);
+        args[b + 6] = r.payload;
       }
       statement.run(...args);
       at += chunk;
@@ -91,7 +57,7 @@ export function insertWalRows(db: Database, rows: readonly WalInsert[]): void {
   }
 }
 
-const SELECT = "SELECT offset, record_count, ts_ms, payload_len, payload FROM wal";
+const SELECT = "SELECT offset, record_count, ts_ms, payload FROM wal";
 
 /** Start offset of the row holding `seq`, or null when no row starts at or before it. */
 export function walRowStartAtOrBefore(db: Database, streamId: number, seq: number): number | null {
@@ -105,11 +71,9 @@ export function walRowStartAtOrBefore(db: Database, streamId: number, seq: numbe
 
 /** Up to `limit` rows whose first offset is in [from, to], in order. */
 export function readWalRows(db: Database, streamId: number, from: number, to: number, limit: number): WalRow[] {
-  return decoded(
-    db
-      .query<StoredRow<WalRow>, [number, number, number, number]>(`${SELECT} WHERE stream_id = ? AND offset >= ? AND offset <= ? ORDER BY offset LIMIT ?`)
-      .all(streamId, from, to, limit),
-  );
+  return db
+    .query<WalRow, [number, number, number, number]>(`${SELECT} WHERE stream_id = ? AND offset >= ? AND offset <= ? ORDER BY offset LIMIT ?`)
+    .all(streamId, from, to, limit);
 }
 
 export interface WalRowWithKey extends WalRow {
@@ -118,32 +82,28 @@ export interface WalRowWithKey extends WalRow {
 
 /** Up to `limit` rows from offset `from` to `to`, with their routing keys (for sealing). */
 export function readWalRowsWithKeys(db: Database, streamId: number, from: number, to: number, limit: number): WalRowWithKey[] {
-  return decoded(
-    db
-      .query<StoredRow<WalRowWithKey>, [number, number, number, number]>(
-        "SELECT offset, record_count, ts_ms, routing_key, payload_len, payload FROM wal WHERE stream_id = ? AND offset >= ? AND offset <= ? ORDER BY offset LIMIT ?",
-      )
-      .all(streamId, from, to, limit),
-  );
+  return db
+    .query<WalRowWithKey, [number, number, number, number]>(
+      "SELECT offset, record_count, ts_ms, routing_key, payload FROM wal WHERE stream_id = ? AND offset >= ? AND offset <= ? ORDER BY offset LIMIT ?",
+    )
+    .all(streamId, from, to, limit);
 }
 
 /** Up to `limit` rows whose first offset is in [from, to] and whose routing key is `key`. */
 export function readWalRowsByKey(db: Database, streamId: number, from: number, to: number, key: Uint8Array, limit: number): WalRow[] {
-  return decoded(
-    db
-      .query<StoredRow<WalRow>, [number, number, number, Uint8Array, number]>(
-        `${SELECT} WHERE stream_id = ? AND offset >= ? AND offset <= ? AND routing_key = ? ORDER BY offset LIMIT ?`,
-      )
-      .all(streamId, from, to, key, limit),
-  );
+  return db
+    .query<WalRow, [number, number, number, Uint8Array, number]>(
+      `${SELECT} WHERE stream_id = ? AND offset >= ? AND offset <= ? AND routing_key = ? ORDER BY offset LIMIT ?`,
+    )
+    .all(streamId, from, to, key, limit);
 }
 
 /** The row holding `seq`, or null. */
 export function getWalRowHolding(db: Database, streamId: number, seq: number): WalRow | null {
   const row = db
-    .query<StoredRow<WalRow>, [number, number]>(`${SELECT} WHERE stream_id = ? AND offset <= ? ORDER BY offset DESC LIMIT 1`)
+    .query<WalRow, [number, number]>(`${SELECT} WHERE stream_id = ? AND offset <= ? ORDER BY offset DESC LIMIT 1`)
     .get(streamId, seq);
-  return row && row.offset + row.record_count > seq ? decodePayload(row) : null;
+  return row && row.offset + row.record_count > seq ? row : null;
 }
 
 /** Deletes up to `limit` rows of a stream incarnation; returns how many went. */
