@@ -1,6 +1,7 @@
 // The serving side of the writer thread: posts batches, matches replies, and fails every
 // waiter if the thread dies (nothing could commit after that).
 import { encodeBatch } from "./batch-wire.ts";
+import { startWorker } from "../util/start-worker.ts";
 import type { BatchReply, WriteCommand } from "./write-commands.ts";
 import type { Writer } from "./writer.ts";
 import type { WriterThreadInit, WriterThreadMessage, WriterThreadReply } from "./writer-thread.ts";
@@ -20,24 +21,8 @@ export class ThreadWriter implements Writer {
   }
 
   static async start(init: WriterThreadInit, onFatal: (message: string) => void): Promise<ThreadWriter> {
-    const worker = new Worker(new URL("./writer-thread.ts", import.meta.url).href);
-    const ready = new Promise<void>((resolve, reject) => {
-      const onMessage = (event: MessageEvent<WriterThreadReply>): void => {
-        if (event.data.type === "ready") resolve();
-        else if (event.data.type === "init-failed") reject(new Error(`writer thread: ${event.data.message}`));
-        else return;
-        worker.removeEventListener("message", onMessage);
-      };
-      worker.addEventListener("message", onMessage);
-      worker.addEventListener("error", (event) => reject(new Error((event as ErrorEvent).message)), { once: true });
-    });
-    worker.postMessage({ type: "init", ...init } satisfies WriterThreadMessage);
-    try {
-      await ready;
-    } catch (error) {
-      worker.terminate();
-      throw error;
-    }
+    const message: WriterThreadMessage = { type: "init", ...init };
+    const worker = await startWorker(new URL("./writer-thread.ts", import.meta.url), message, "writer thread");
     return new ThreadWriter(worker, onFatal);
   }
 

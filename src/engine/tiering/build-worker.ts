@@ -3,6 +3,7 @@
 // retried by the segmenter's backoff; a build leaves nothing behind but a temporary file).
 import type { BuildThreadMessage, BuildThreadReply } from "./build-thread.ts";
 import type { BuildPlan, BuildResult } from "./segment-build.ts";
+import { startWorker } from "../../util/start-worker.ts";
 
 export interface BuildWorkerOptions {
   dbPath: string;
@@ -47,16 +48,8 @@ export class BuildWorker {
   }
 
   private async spawn(): Promise<Worker> {
-    const worker = new Worker(new URL("./build-thread.ts", import.meta.url).href);
-    await new Promise<void>((resolve, reject) => {
-      const onMessage = (event: MessageEvent<BuildThreadReply>): void => {
-        if (event.data.type === "ready") resolve();
-        else if (event.data.type === "init-failed") reject(new Error(`segmenter thread: ${event.data.message}`));
-      };
-      worker.addEventListener("message", onMessage);
-      worker.addEventListener("error", (event) => reject(new Error((event as ErrorEvent).message)), { once: true });
-      worker.postMessage({ type: "init", ...this.options } satisfies BuildThreadMessage);
-    });
+    const init: BuildThreadMessage = { type: "init", ...this.options };
+    const worker = await startWorker(new URL("./build-thread.ts", import.meta.url), init, "segmenter thread");
     worker.addEventListener("message", (event: MessageEvent<BuildThreadReply>) => this.onReply(event.data));
     worker.addEventListener("error", (event) => this.died(worker, (event as ErrorEvent).message));
     return worker;

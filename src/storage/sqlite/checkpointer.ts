@@ -10,6 +10,7 @@
 // Crash safety is SQLite's own: a checkpoint copies frames that are already committed and
 // synced, and the WAL is only restarted once they are in the synced database file.
 import type { Logger } from "pino";
+import { startWorker } from "../../util/start-worker.ts";
 import type { CheckpointThreadMessage, CheckpointThreadReply } from "./checkpoint-thread.ts";
 
 export interface CheckpointerOptions {
@@ -32,24 +33,8 @@ export class Checkpointer {
   }
 
   static async start(options: CheckpointerOptions, log: Logger): Promise<Checkpointer> {
-    const worker = new Worker(new URL("./checkpoint-thread.ts", import.meta.url).href);
-    const ready = new Promise<void>((resolve, reject) => {
-      const onMessage = (event: MessageEvent<CheckpointThreadReply>): void => {
-        if (event.data.type === "ready") resolve();
-        else if (event.data.type === "init-failed") reject(new Error(`checkpoint thread: ${event.data.message}`));
-        else return;
-        worker.removeEventListener("message", onMessage);
-      };
-      worker.addEventListener("message", onMessage);
-      worker.addEventListener("error", (event) => reject(new Error((event as ErrorEvent).message)), { once: true });
-    });
-    worker.postMessage({ type: "init", dbPath: options.dbPath, intervalMs: options.intervalMs } satisfies CheckpointThreadMessage);
-    try {
-      await ready;
-    } catch (error) {
-      worker.terminate();
-      throw error;
-    }
+    const message: CheckpointThreadMessage = { type: "init", dbPath: options.dbPath, intervalMs: options.intervalMs };
+    const worker = await startWorker(new URL("./checkpoint-thread.ts", import.meta.url), message, "checkpoint thread");
     return new Checkpointer(worker, log);
   }
 
