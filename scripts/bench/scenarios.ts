@@ -283,22 +283,26 @@ async function writeOnSchedule(target: Target, name: string, count: number, sent
   return errors;
 }
 
-export function longPollScenario(config: BenchConfig): Scenario {
+/** One reader following `url` until it has seen record `lastIndex`, noting each delivery. */
+type Follower = (url: string, lastIndex: number, sentAt: number[], out: Deliveries, stop: AbortSignal, deadline: number) => Promise<void>;
+
+/** 100 readers follow a fresh stream while one writer appends on schedule; delivery latencies. */
+function deliveryScenario(name: string, config: BenchConfig, follow: Follower): Scenario {
   const appends = Math.max(LONG_POLL_WARM_UP_APPENDS + 1, Math.floor(config.longPollMs / LONG_POLL_INTERVAL_MS));
   return {
-    name: "long-poll",
+    name,
     setup: async () => {},
     run: async (target, round) => {
-      const name = `bench-longpoll-${round}`;
-      await createStreamOrThrow(target.url, name, "text/plain");
+      const stream = `bench-${name}-${round}`;
+      await createStreamOrThrow(target.url, stream, "text/plain");
       const sentAt: number[] = [];
       const out: Deliveries = { latencies: [], errors: 0 };
       const stop = new AbortController();
       const deadline = performance.now() + config.longPollMs + 30_000;
-      const url = streamUrl(target.url, name);
+      const url = streamUrl(target.url, stream);
       const readers = Promise.all(range(LONG_POLL_READERS).map(() => follow(url, appends - 1, sentAt, out, stop.signal, deadline)));
       await sleep(READERS_PARK_MS);
-      const writeErrors = await writeOnSchedule(target, name, appends, sentAt);
+      const writeErrors = await writeOnSchedule(target, stream, appends, sentAt);
       await Promise.race([readers, sleep(READERS_DRAIN_MS)]);
       stop.abort();
       await readers;
@@ -312,6 +316,10 @@ export function longPollScenario(config: BenchConfig): Scenario {
       };
     },
   };
+}
+
+export function longPollScenario(config: BenchConfig): Scenario {
+  return deliveryScenario("long-poll", config, follow);
 }
 
 // --- SSE delivery latency --------------------------------------------------------------------
@@ -346,33 +354,7 @@ async function followSse(url: string, lastIndex: number, sentAt: number[], out: 
 }
 
 export function sseScenario(config: BenchConfig): Scenario {
-  const appends = Math.max(LONG_POLL_WARM_UP_APPENDS + 1, Math.floor(config.longPollMs / LONG_POLL_INTERVAL_MS));
-  return {
-    name: "sse",
-    setup: async () => {},
-    run: async (target, round) => {
-      const name = `bench-sse-${round}`;
-      await createStreamOrThrow(target.url, name, "text/plain");
-      const sentAt: number[] = [];
-      const out: Deliveries = { latencies: [], errors: 0 };
-      const stop = new AbortController();
-      const url = streamUrl(target.url, name);
-      const readers = Promise.all(range(LONG_POLL_READERS).map(() => followSse(url, appends - 1, sentAt, out, stop.signal)));
-      await sleep(READERS_PARK_MS);
-      const writeErrors = await writeOnSchedule(target, name, appends, sentAt);
-      await Promise.race([readers, sleep(READERS_DRAIN_MS)]);
-      stop.abort();
-      await readers;
-      const expected = LONG_POLL_READERS * (appends - LONG_POLL_WARM_UP_APPENDS);
-      return {
-        p50Ms: quantile(out.latencies, 0.5),
-        p99Ms: quantile(out.latencies, 0.99),
-        deliveries: out.latencies.length,
-        missing: expected - out.latencies.length,
-        errors: out.errors + writeErrors,
-      };
-    },
-  };
+  return deliveryScenario("sse", config, followSse);
 }
 
 // --- stream creation -------------------------------------------------------------------------
