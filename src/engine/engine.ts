@@ -233,23 +233,27 @@ export class Engine {
     const cacheKey = ReadCache.key(row.id, afterSeq);
     const cached = this.readCache.get(cacheKey, row.next_offset);
     if (cached) return cached;
-    // Readers woken by one append all ask before the first read has finished: they share
-    // it (one SQLite query per append instead of one per reader). Keyed by the tail too, so
-    // nobody is handed a result older than the row it was woken for.
+    return this.readShared(row, afterSeq);
+  }
+
+  /**
+   * Reads and caches `row`'s records after `afterSeq`, joining a read of the same range
+   * and tail already under way: readers woken by one append all ask before the first read
+   * has finished (one SQLite query per append instead of one per reader), and a catch-up
+   * reader may ask while its read-ahead runs. Keyed by the tail too, so nobody is handed a
+   * result older than the row it asked with.
+   */
+  private readShared(row: StreamRow, afterSeq: number): Promise<ReadResult> {
+    const cacheKey = ReadCache.key(row.id, afterSeq);
     const inFlightKey = `${cacheKey}:${row.next_offset}`;
     const pending = this.readsInFlight.get(inFlightKey);
     if (pending) return pending;
-    const read = this.readFresh(row, afterSeq, null).then(
-      (result) => {
-        this.readsInFlight.delete(inFlightKey);
+    const read = this.readFresh(row, afterSeq, null)
+      .then((result) => {
         this.readCache.put(cacheKey, result, row.next_offset);
         return result;
-      },
-      (error: unknown) => {
-        this.readsInFlight.delete(inFlightKey);
-        throw error;
-      },
-    );
+      })
+      .finally(() => this.readsInFlight.delete(inFlightKey));
     this.readsInFlight.set(inFlightKey, read);
     return read;
   }
@@ -271,9 +275,7 @@ export class Engine {
     setImmediate(() => {
       const current = this.streams.byStreamId(row.id);
       if (!current || this.closing || this.readCache.has(cacheKey)) return;
-      void this.readFresh(current, result.throughSeq, null)
-        .then((ahead) => this.readCache.put(cacheKey, ahead, current.next_offset))
-        .catch(() => {});
+      void this.readShared(current, result.throughSeq).catch(() => {});
     });
   }
 
