@@ -16,3 +16,25 @@ export function nextCursor(nowMs: number, clientCursor: string | null | undefine
   }
   return String(current);
 }
+
+/**
+ * The cursor of each control event of one SSE connection. Its client is the request's
+ * `cursor` alone: the server's own earlier values are not echoes, so they do not push the
+ * cursor forward again (before, each event jittered from the last one and a minute-long
+ * connection walked its cursor weeks ahead). When the request's cursor is at or past the
+ * current interval, the jittered value is drawn once per connection and the cursor never goes
+ * back below it; otherwise it is the current interval. Readers of one stream woken together
+ * then send the same control event, and can share its encoding.
+ */
+export function connectionCursor(clientCursor: string | null | undefined, random: () => number = Math.random): (nowMs: number) => string {
+  let floor: number | null = null;
+  return (nowMs) => {
+    const current = Number(nextCursor(nowMs, null));
+    if (floor === null) {
+      const first = Number(nextCursor(nowMs, clientCursor, random));
+      if (first === current) return String(current);
+      floor = first;
+    }
+    return String(Math.max(floor, current));
+  };
+}

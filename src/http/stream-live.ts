@@ -1,7 +1,7 @@
 // Live reads: long-poll and SSE (spec 01 §9.3, §10). Both read, and when at the tail wait
 // on the notifier (never polling SQLite) until data, closure, timeout or disconnect.
 import { sseEncoding } from "../engine/content-types.ts";
-import { nextCursor } from "../engine/cursor.ts";
+import { connectionCursor, nextCursor } from "../engine/cursor.ts";
 import { encodeOffset } from "../engine/offsets.ts";
 import type { ReadResult } from "../engine/reader.ts";
 import type { StreamRow } from "../storage/sqlite/streams.ts";
@@ -91,7 +91,7 @@ async function runSse(
 ): Promise<void> {
   const { sseKeepAliveMs, sseMaxConnectionMs } = deps.config.live;
   const endAt = Date.now() + sseMaxConnectionMs;
-  let cursor = params.cursor;
+  const cursorAt = connectionCursor(params.cursor);
   let after = start;
   let row: StreamRow | null = initial;
   const send = (event: string): Promise<boolean> => sink.write(event);
@@ -99,7 +99,7 @@ async function runSse(
     const result = await deps.engine.read(row, after, params.key, readView(params));
     after = result.throughSeq;
     const finished = result.upToDate && row.closed === 1;
-    cursor = nextCursor(Date.now(), cursor);
+    const cursor = cursorAt(Date.now());
     const control: Record<string, unknown> = { streamNextOffset: encodeOffset(after) };
     if (!finished) control.streamCursor = cursor;
     if (result.upToDate) control.upToDate = true;
@@ -122,7 +122,7 @@ async function runSse(
       if (!row) return;
       if (woke === "changed" || row.next_offset - 1 > after || row.closed) break;
       deps.engine.recordRead(row);
-      const keepAlive = { streamNextOffset: encodeOffset(after), streamCursor: nextCursor(Date.now(), cursor), upToDate: true };
+      const keepAlive = { streamNextOffset: encodeOffset(after), streamCursor: cursorAt(Date.now()), upToDate: true };
       if (!(await send(formatSseEvent("control", JSON.stringify(keepAlive))))) return;
     }
     deps.engine.recordRead(row);

@@ -76,3 +76,28 @@ test("SSE delivers appends made while connected, each data event followed by a c
   expect(events[dataAt]).toContain("data:hello");
   expect(events[dataAt + 1]).toStartWith("event: control");
 });
+
+test("SSE readers woken by the same appends send the same cursor, which does not run ahead of the clock", async () => {
+  await createStream(app, "sse-cursor", "text/plain");
+  const readers = [0, 1, 2].map(() => readSse("/v1/stream/sse-cursor?offset=now&live=sse", 700));
+  await Bun.sleep(100);
+  for (let i = 0; i < 5; i++) {
+    await append("sse-cursor", `m${i}`);
+    await Bun.sleep(20);
+  }
+  // The cursor of each control event that follows a data event, per reader, in order.
+  const cursorsAfterData = (text: string): string[] => {
+    const events = text.split("\n\n");
+    const out: string[] = [];
+    for (let i = 0; i + 1 < events.length; i++) {
+      if (!events[i]!.startsWith("event: data")) continue;
+      out.push(JSON.parse(events[i + 1]!.split("\n")[1]!.slice("data:".length)).streamCursor);
+    }
+    return out;
+  };
+  const perReader = (await Promise.all(readers)).map(cursorsAfterData);
+  expect(perReader[0]!.length).toBeGreaterThanOrEqual(3);
+  for (const cursors of perReader) expect(cursors).toEqual(perReader[0]!);
+  const current = Math.floor((Date.now() - Date.UTC(2024, 9, 9)) / 20_000);
+  for (const cursor of perReader[0]!) expect(Number(cursor)).toBeLessThanOrEqual(current);
+});
