@@ -19,7 +19,7 @@ import { Housekeeping } from "./housekeeping.ts";
 import { GcPacer } from "./gc-pacer.ts";
 import { describeIndexStatus, describeStream, type Descriptor, type DescriptorSources } from "./stream-descriptor.ts";
 import type { ProfileOutcome, SchemaOutcome } from "./meta-commands.ts";
-import { Notifier, type WaitResult } from "./notifier.ts";
+import { Notifier, type StreamEvent, type WaitResult } from "./notifier.ts";
 import { needsPromotion, promoteResult } from "./promote.ts";
 import { Reader, type ReadResult } from "./reader.ts";
 import { batchBytes } from "./records.ts";
@@ -314,6 +314,11 @@ export class Engine {
 
   waitForChange(streamId: number, timeoutMs: number, signal?: AbortSignal): Promise<WaitResult> {
     return this.notifier.wait(streamId, timeoutMs, signal);
+  }
+
+  /** Calls `listener` after every commit that changes the stream (see Notifier.subscribe). */
+  onStreamChange(streamId: number, listener: (event: StreamEvent) => void): () => void {
+    return this.notifier.subscribe(streamId, listener);
   }
 
   /** Live streams in name order, skipping `offset` of them. */

@@ -52,6 +52,21 @@ export class EventSink {
     return !this.abort.signal.aborted;
   }
 
+  /**
+   * Queues bytes at once if the client keeps up (room below the high-water mark), without
+   * waiting; false, and nothing queued, when the sink is closed or full.
+   */
+  offer(bytes: Uint8Array): boolean {
+    if (this.abort.signal.aborted || !this.controller || (this.controller.desiredSize ?? 0) <= 0) return false;
+    try {
+      this.controller.enqueue(bytes);
+      return true;
+    } catch {
+      this.stop();
+      return false;
+    }
+  }
+
   /** Ends the response (after what was written has been sent). */
   end(): void {
     try {

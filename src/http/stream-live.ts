@@ -1,6 +1,7 @@
 // Live reads: long-poll and SSE (spec 01 §9.3, §10). Both read, and when at the tail wait
 // on the notifier (never polling SQLite) until data, closure, timeout or disconnect.
 import { sseEncoding } from "../engine/content-types.ts";
+import type { Engine } from "../engine/engine.ts";
 import { connectionCursor, nextCursor } from "../engine/cursor.ts";
 import { encodeOffset } from "../engine/offsets.ts";
 import type { ReadResult } from "../engine/reader.ts";
@@ -10,6 +11,7 @@ import { missingStream } from "./errors.ts";
 import { concatRecords, jsonArrayOf } from "./read-body.ts";
 import { startSeq, type ReadParams } from "./read-params.ts";
 import { EventSink } from "./event-sink.ts";
+import { SseFanout, type TailReader } from "./sse-fanout.ts";
 import { formatSseEvent } from "./sse-format.ts";
 import { H } from "./stream-headers.ts";
 import { readHeaders, readResponseBody, readView } from "./stream-read.ts";
@@ -92,22 +94,29 @@ async function runSse(
   const { sseKeepAliveMs, sseMaxConnectionMs } = deps.config.live;
   const endAt = Date.now() + sseMaxConnectionMs;
   const cursorAt = connectionCursor(params.cursor);
-  let after = start;
+  // Readers without a key filter park in the stream's fan-out, which feeds them new data at
+  // the tail without waking this loop (sse-fanout.ts); `tail.after` is where the client is.
+  const tail: TailReader = {
+    after: start,
+    view: readView(params),
+    deliver: (result) => {
+      const bytes = eventBytes(result, encoding, controlEvent(result.throughSeq, cursorAt(Date.now()), true, false));
+      if (!sink.offer(bytes)) return false;
+      tail.after = result.throughSeq;
+      return true;
+    },
+  };
+  const fanout = params.key === null ? fanoutOf(deps.engine) : null;
   let row: StreamRow | null = initial;
   const send = (event: string): Promise<boolean> => sink.write(event);
   while (row && !sink.closed.aborted) {
-    const result = await deps.engine.read(row, after, params.key, readView(params));
-    after = result.throughSeq;
+    const result = await deps.engine.read(row, tail.after, params.key, tail.view);
+    tail.after = result.throughSeq;
     const finished = result.upToDate && row.closed === 1;
-    const cursor = cursorAt(Date.now());
-    const control: Record<string, unknown> = { streamNextOffset: encodeOffset(after) };
-    if (!finished) control.streamCursor = cursor;
-    if (result.upToDate) control.upToDate = true;
-    if (finished) control.streamClosed = true;
-    const controlEvent = formatSseEvent("control", JSON.stringify(control));
+    const control = controlEvent(tail.after, cursorAt(Date.now()), result.upToDate, finished);
     // A data event and its control event go out as one write: one chunk for the socket and
     // the client instead of two, which halves the fan-out's cost per woken reader.
-    const written = result.records > 0 ? sink.writeBytes(eventBytes(result, encoding, controlEvent)) : send(controlEvent);
+    const written = result.records > 0 ? sink.writeBytes(eventBytes(result, encoding, control)) : send(control);
     if (!(await written)) return;
     if (finished) return;
     if (!result.upToDate) continue;
@@ -116,17 +125,43 @@ async function runSse(
     for (;;) {
       const remaining = endAt - Date.now();
       if (remaining <= 0 || deps.isClosing()) return;
-      const woke = await deps.engine.waitForChange(row.id, Math.min(sseKeepAliveMs, remaining), sink.closed);
+      const waitMs = Math.min(sseKeepAliveMs, remaining);
+      const woke = fanout ? await fanout.park(row, tail, waitMs, sink.closed) : await deps.engine.waitForChange(row.id, waitMs, sink.closed);
       if (woke === "aborted") return;
       row = refresh(row, deps);
       if (!row) return;
-      if (woke === "changed" || row.next_offset - 1 > after || row.closed) break;
+      if (woke === "changed" || row.next_offset - 1 > tail.after || row.closed) break;
       deps.engine.recordRead(row);
-      const keepAlive = { streamNextOffset: encodeOffset(after), streamCursor: cursorAt(Date.now()), upToDate: true };
-      if (!(await send(formatSseEvent("control", JSON.stringify(keepAlive))))) return;
+      if (!(await send(controlEvent(tail.after, cursorAt(Date.now()), true, false)))) return;
     }
     deps.engine.recordRead(row);
   }
+}
+
+const fanouts = new WeakMap<Engine, SseFanout>();
+
+function fanoutOf(engine: Engine): SseFanout {
+  let fanout = fanouts.get(engine);
+  if (!fanout) {
+    fanout = new SseFanout(engine);
+    fanouts.set(engine, fanout);
+  }
+  return fanout;
+}
+
+/** Keep-alives and events at the tail repeat the same control event: the last one is kept. */
+let lastControl = { key: "", event: "" };
+
+/** A `control` event (spec 01 §10): the cursor while open, `streamClosed` once finished. */
+function controlEvent(after: number, cursor: string, upToDate: boolean, finished: boolean): string {
+  const key = `${after}:${cursor}:${upToDate}:${finished}`;
+  if (lastControl.key === key) return lastControl.event;
+  const control: Record<string, unknown> = { streamNextOffset: encodeOffset(after) };
+  if (!finished) control.streamCursor = cursor;
+  if (upToDate) control.upToDate = true;
+  if (finished) control.streamClosed = true;
+  lastControl = { key, event: formatSseEvent("control", JSON.stringify(control)) };
+  return lastControl.event;
 }
 
 /**
