@@ -49,7 +49,7 @@ export class SseFanout {
   park(row: StreamRow, reader: TailReader, timeoutMs: number, signal: AbortSignal): Promise<WaitResult> {
     if (signal.aborted) return Promise.resolve("aborted");
     // A commit between the reader's last read and now has already notified: look, not wait.
-    if (this.changedSince(row, reader.after)) return Promise.resolve("changed");
+    if (streamMovedPast(this.engine, row, reader.after)) return Promise.resolve("changed");
     const readers = this.readersOf(row);
     return new Promise<WaitResult>((resolve) => {
       const onAbort = (): void => parked.settle("aborted");
@@ -67,12 +67,6 @@ export class SseFanout {
       readers.parked.add(parked);
       signal.addEventListener("abort", onAbort, { once: true });
     });
-  }
-
-  /** True when the stream moved past `after`, closed, or is no longer this live incarnation. */
-  private changedSince(row: StreamRow, after: number): boolean {
-    const current = this.engine.lookup(row.stream);
-    return !current.row || current.status !== "live" || current.row.id !== row.id || current.row.closed === 1 || current.row.next_offset - 1 > after;
   }
 
   private readersOf(row: StreamRow): StreamReaders {
@@ -129,6 +123,16 @@ export class SseFanout {
     }
     this.engine.recordRead(row);
   }
+}
+
+/**
+ * True when `row`'s stream moved past `after`, closed, or is no longer this live incarnation:
+ * a reader that last read up to `after` must read again rather than wait for a notification
+ * that may already have gone out (a write that waited on a slow client spans commits).
+ */
+export function streamMovedPast(engine: Engine, row: StreamRow, after: number): boolean {
+  const current = engine.lookup(row.stream);
+  return !current.row || current.status !== "live" || current.row.id !== row.id || current.row.closed === 1 || current.row.next_offset - 1 > after;
 }
 
 function wakeAll(readers: StreamReaders): void {

@@ -2,6 +2,7 @@
 // on the notifier (never polling SQLite) until data, closure, timeout or disconnect.
 import { sseEncoding } from "../engine/content-types.ts";
 import type { Engine } from "../engine/engine.ts";
+import type { WaitResult } from "../engine/notifier.ts";
 import { connectionCursor, nextCursor } from "../engine/cursor.ts";
 import { encodeOffset } from "../engine/offsets.ts";
 import type { ReadResult } from "../engine/reader.ts";
@@ -11,7 +12,7 @@ import { missingStream } from "./errors.ts";
 import { concatRecords, jsonArrayOf } from "./read-body.ts";
 import { startSeq, type ReadParams } from "./read-params.ts";
 import { EventSink } from "./event-sink.ts";
-import { SseFanout, type TailReader } from "./sse-fanout.ts";
+import { SseFanout, streamMovedPast, type TailReader } from "./sse-fanout.ts";
 import { formatSseEvent } from "./sse-format.ts";
 import { H } from "./stream-headers.ts";
 import { readHeaders, readResponseBody, readView } from "./stream-read.ts";
@@ -107,6 +108,12 @@ async function runSse(
     },
   };
   const fanout = params.key === null ? fanoutOf(deps.engine) : null;
+  const waitAtTail = (row: StreamRow, waitMs: number): Promise<WaitResult> | WaitResult => {
+    if (fanout) return fanout.park(row, tail, waitMs, sink.closed);
+    // A keyed reader waits on its own, and must not miss a commit made since its last read either.
+    if (streamMovedPast(deps.engine, row, tail.after)) return "changed";
+    return deps.engine.waitForChange(row.id, waitMs, sink.closed);
+  };
   let row: StreamRow | null = initial;
   const send = (event: string): Promise<boolean> => sink.write(event);
   while (row && !sink.closed.aborted) {
@@ -126,7 +133,7 @@ async function runSse(
       const remaining = endAt - Date.now();
       if (remaining <= 0 || deps.isClosing()) return;
       const waitMs = Math.min(sseKeepAliveMs, remaining);
-      const woke = fanout ? await fanout.park(row, tail, waitMs, sink.closed) : await deps.engine.waitForChange(row.id, waitMs, sink.closed);
+      const woke = await waitAtTail(row, waitMs);
       if (woke === "aborted") return;
       row = refresh(row, deps);
       if (!row) return;
