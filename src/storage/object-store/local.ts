@@ -60,26 +60,29 @@ export class LocalObjectStore implements ObjectStore {
     return { size: (await stat(path)).size, etag };
   }
 
-  async get(key: string, range?: { start: number; end: number }): Promise<Uint8Array | null> {
-    const path = this.pathOf(key);
-    if (!existsSync(path)) return null;
-    const file = Bun.file(path);
+  // Reads treat a file that is missing when opened as an absent object: checking first and
+  // opening after left a window in which a concurrent delete made the read throw ENOENT.
+
+  get(key: string, range?: { start: number; end: number }): Promise<Uint8Array | null> {
+    const file = Bun.file(this.pathOf(key));
     const slice = range ? file.slice(range.start, range.end + 1) : file;
-    return new Uint8Array(await slice.arrayBuffer());
+    return unlessMissing(async () => new Uint8Array(await slice.arrayBuffer()), null);
   }
 
-  async getToFile(key: string, path: string): Promise<boolean> {
+  getToFile(key: string, path: string): Promise<boolean> {
     const source = this.pathOf(key);
-    if (!existsSync(source)) return false;
-    await this.writeAtomically(path, (temp) => copyHashing(source, temp));
-    return true;
+    return unlessMissing(async () => {
+      await this.writeAtomically(path, (temp) => copyHashing(source, temp));
+      return true;
+    }, false);
   }
 
-  async head(key: string): Promise<StoredObject | null> {
+  head(key: string): Promise<StoredObject | null> {
     const path = this.pathOf(key);
-    if (!existsSync(path)) return null;
-    const info = await stat(path);
-    return { size: info.size, etag: `${info.size}-${Math.floor(info.mtimeMs)}` };
+    return unlessMissing(async () => {
+      const info = await stat(path);
+      return { size: info.size, etag: `${info.size}-${Math.floor(info.mtimeMs)}` };
+    }, null);
   }
 
   async list(prefix: string): Promise<string[]> {
@@ -95,6 +98,15 @@ export class LocalObjectStore implements ObjectStore {
 
   async delete(key: string): Promise<void> {
     await rm(this.pathOf(key), { force: true });
+  }
+}
+
+async function unlessMissing<T>(read: () => Promise<T>, missing: T): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    if ((error as { code?: string } | null)?.code === "ENOENT") return missing;
+    throw error;
   }
 }
 
