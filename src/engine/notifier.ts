@@ -16,8 +16,14 @@ export class Notifier {
   private count = 0;
   private closed = false;
 
+  /** Live readers waiting: this notifier's waiters, and those parked with a subscriber. */
   get waiterCount(): number {
     return this.count;
+  }
+
+  /** A subscriber's readers waiting through it (the SSE fan-out) count as waiters too. */
+  countWaiting(delta: number): void {
+    this.count += delta;
   }
 
   /**

@@ -58,6 +58,7 @@ export class SseFanout {
         reader,
         settle: (result) => {
           if (!readers.parked.delete(parked)) return;
+          this.engine.notifier.countWaiting(-1);
           clearTimeout(timer);
           signal.removeEventListener("abort", onAbort);
           if (readers.parked.size === 0) this.release(row.id, readers);
@@ -65,6 +66,7 @@ export class SseFanout {
         },
       };
       readers.parked.add(parked);
+      this.engine.notifier.countWaiting(1);
       signal.addEventListener("abort", onAbort, { once: true });
     });
   }

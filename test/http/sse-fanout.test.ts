@@ -115,6 +115,21 @@ test("deleting the stream ends its parked readers", async () => {
   }
 });
 
+test("parked readers count as live waiters, and stop counting when they leave", async () => {
+  await createStream(app, "fan-count", "text/plain");
+  const before = app.engine.notifier.waiterCount;
+  const responses = await Promise.all([0, 1, 2].map(() => app.request("/v1/stream/fan-count?offset=now&live=sse")));
+  const readers = responses.map((res) => res.body!.getReader());
+  await Promise.all(readers.map((reader) => reader.read())); // the first control event: parked after it
+  await Bun.sleep(20);
+  expect(app.engine.notifier.waiterCount).toBe(before + 3);
+  const metrics = (await (await app.request("/metrics")).json()) as { live_waiters: number };
+  expect(metrics.live_waiters).toBe(before + 3);
+  await Promise.all(readers.map((reader) => reader.cancel()));
+  await Bun.sleep(20);
+  expect(app.engine.notifier.waiterCount).toBe(before);
+});
+
 test("parked readers still get keep-alive control events while nothing is appended", async () => {
   await createStream(app, "fan-idle", "text/plain");
   const res = await app.request("/v1/stream/fan-idle?offset=now&live=sse");

@@ -42,6 +42,9 @@ class FakeEngine {
 
   recordRead(): void {}
 
+  waiting = 0;
+  notifier = { countWaiting: (delta: number) => (this.waiting += delta) };
+
   /** An append of `records` committed: the tail moves and subscribers hear of it. */
   append(records: number, closed = false): void {
     this.row = { ...this.row, next_offset: this.row.next_offset + records, closed: closed ? 1 : 0 };
@@ -87,9 +90,11 @@ test("one read per change feeds every parked reader, which stays parked", async 
   expect(engine.reads).toEqual([{ after: 0 }, { after: 2 }]);
   for (const r of readers) expect(r.received).toEqual([2, 5]);
   for (const park of parks) expect(await settled(park)).toBe("pending");
+  expect(engine.waiting).toBe(3); // parked readers count as live waiters in the metrics
   abort.abort();
   for (const park of parks) expect(await park).toBe("aborted");
   expect(engine.listeners.size).toBe(0);
+  expect(engine.waiting).toBe(0);
 });
 
 test("a reader that cannot take the data, or a read short of the tail, wakes the reader instead", async () => {
