@@ -5,8 +5,13 @@ const CURSOR_EPOCH_MS = Date.UTC(2024, 9, 9);
 const INTERVAL_MS = 20_000;
 const MAX_JITTER_SECONDS = 3600;
 
+/** The 20-second interval `nowMs` falls in: the cursor of a client that sent none. */
+function intervalAt(nowMs: number): number {
+  return Math.floor((nowMs - CURSOR_EPOCH_MS) / INTERVAL_MS);
+}
+
 export function nextCursor(nowMs: number, clientCursor: string | null | undefined, random: () => number = Math.random): string {
-  const current = Math.floor((nowMs - CURSOR_EPOCH_MS) / INTERVAL_MS);
+  const current = intervalAt(nowMs);
   if (clientCursor && /^[0-9]{1,15}$/.test(clientCursor)) {
     const client = Number(clientCursor);
     if (client >= current) {
@@ -29,7 +34,7 @@ export function nextCursor(nowMs: number, clientCursor: string | null | undefine
 export function connectionCursor(clientCursor: string | null | undefined, random: () => number = Math.random): (nowMs: number) => string {
   let floor: number | null = null;
   return (nowMs) => {
-    const current = Number(nextCursor(nowMs, null));
+    const current = intervalAt(nowMs);
     if (floor === null) {
       const first = Number(nextCursor(nowMs, clientCursor, random));
       if (first === current) return String(current);

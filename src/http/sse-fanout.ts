@@ -111,9 +111,8 @@ export class SseFanout {
   }
 
   private async deliverOnce(streamId: number, readers: StreamReaders): Promise<void> {
-    const current = this.engine.lookup(readers.name);
-    const row = current.row;
-    if (!row || current.status !== "live" || row.id !== streamId || row.closed === 1) return wakeAll(readers);
+    const row = currentIncarnation(this.engine, readers.name, streamId);
+    if (!row || row.closed === 1) return wakeAll(readers);
     for (const group of groupByPosition(readers.parked)) {
       const { after, view } = group[0]!.reader;
       const result = await this.engine.read(row, after, null, view);
@@ -127,14 +126,25 @@ export class SseFanout {
   }
 }
 
+/** The stream's row as last committed, while it is still the live incarnation `id`; else null. */
+export function currentIncarnation(engine: Engine, name: string, id: number): StreamRow | null {
+  const current = engine.lookup(name);
+  return current.row && current.status === "live" && current.row.id === id ? current.row : null;
+}
+
+/** True when a reader that has been sent everything up to `after` has more to learn: records, or closure. */
+export function hasNewsAfter(row: StreamRow, after: number): boolean {
+  return row.closed === 1 || row.next_offset - 1 > after;
+}
+
 /**
  * True when `row`'s stream moved past `after`, closed, or is no longer this live incarnation:
  * a reader that last read up to `after` must read again rather than wait for a notification
  * that may already have gone out (a write that waited on a slow client spans commits).
  */
 export function streamMovedPast(engine: Engine, row: StreamRow, after: number): boolean {
-  const current = engine.lookup(row.stream);
-  return !current.row || current.status !== "live" || current.row.id !== row.id || current.row.closed === 1 || current.row.next_offset - 1 > after;
+  const current = currentIncarnation(engine, row.stream, row.id);
+  return !current || hasNewsAfter(current, after);
 }
 
 function wakeAll(readers: StreamReaders): void {

@@ -12,16 +12,14 @@ import { missingStream } from "./errors.ts";
 import { concatRecords, jsonArrayOf } from "./read-body.ts";
 import { startSeq, type ReadParams } from "./read-params.ts";
 import { EventSink } from "./event-sink.ts";
-import { SseFanout, streamMovedPast, type TailReader } from "./sse-fanout.ts";
+import { currentIncarnation, hasNewsAfter, SseFanout, streamMovedPast, type TailReader } from "./sse-fanout.ts";
 import { formatSseEvent } from "./sse-format.ts";
 import { H } from "./stream-headers.ts";
 import { readHeaders, readResponseBody, readView } from "./stream-read.ts";
 
 /** The current incarnation of the stream a live read follows, or null once it is gone. */
 function refresh(row: StreamRow, deps: HttpDeps): StreamRow | null {
-  const current = deps.engine.lookup(row.stream);
-  if (!current.row || current.status !== "live" || current.row.id !== row.id) return null;
-  return current.row;
+  return currentIncarnation(deps.engine, row.stream, row.id);
 }
 
 export async function handleLongPoll(req: Request, initial: StreamRow, params: ReadParams, deps: HttpDeps): Promise<Response> {
@@ -137,7 +135,7 @@ async function runSse(
       if (woke === "aborted") return;
       row = refresh(row, deps);
       if (!row) return;
-      if (woke === "changed" || row.next_offset - 1 > tail.after || row.closed) break;
+      if (woke === "changed" || hasNewsAfter(row, tail.after)) break;
       deps.engine.recordRead(row);
       if (!(await send(controlEvent(tail.after, cursorAt(Date.now()), true, false)))) return;
     }
