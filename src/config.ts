@@ -4,6 +4,7 @@
 import { totalmem } from "node:os";
 import { z } from "zod";
 import { AutoTuneError, resolveMemory, type AutoTuneFlag, type AutoTuneReport, type Notice } from "./auto-tune.ts";
+import type { DeleteChunk } from "./storage/sqlite/wal.ts";
 
 const MiB = 1024 * 1024;
 
@@ -43,7 +44,8 @@ const envSchema = z.object({
 
   DS_EXPIRY_SWEEP_MS: int(0, 60_000),
   DS_EXPIRY_SWEEP_LIMIT: int(1, 100),
-  DS_PURGE_CHUNK_ROWS: int(1, 10_000),
+  DS_PURGE_CHUNK_ROWS: int(1, 5000),
+  DS_WAL_DELETE_CHUNK_BYTES: int(1, 2 * MiB),
   DS_TTL_RENEWAL_FLUSH_MS: int(0, 1000),
   DS_STREAM_NAME_MAX_BYTES: int(1, 1024),
   DS_SQLITE_CACHE_MB: int(0, 0),
@@ -67,7 +69,7 @@ const envSchema = z.object({
   DS_SEGMENT_CACHE_MAX_BYTES: int(0, 256 * MiB),
   DS_UPLOAD_CHECK_MS: int(10, 250),
   DS_UPLOAD_CONCURRENCY: int(1, 4),
-  DS_BASE_WAL_GC_CHUNK_OFFSETS: int(1, 100_000),
+  DS_BASE_WAL_GC_CHUNK_OFFSETS: int(1, 5000),
   DS_OBJECTSTORE_TIMEOUT_MS: int(1, 30_000),
   DS_OBJECTSTORE_RETRIES: int(0, 3),
   DS_OBJECTSTORE_RETRY_BASE_MS: int(1, 50),
@@ -117,7 +119,7 @@ export interface Config {
   };
   read: { maxBytes: number; maxRecords: number; keyScanMaxOffsets: number };
   live: { longPollDefaultMs: number; longPollMaxMs: number; sseKeepAliveMs: number; sseMaxConnectionMs: number };
-  housekeeping: { expirySweepMs: number; expirySweepLimit: number; purgeChunkRows: number; renewalFlushMs: number };
+  housekeeping: { expirySweepMs: number; expirySweepLimit: number; purgeChunk: DeleteChunk; renewalFlushMs: number };
   /** Page caches of the serving connection and of the writer thread's; 0 = SQLite's default. */
   sqlite: {
     cacheBytes: number;
@@ -149,7 +151,8 @@ export interface Config {
     segmentCacheMaxBytes: number;
     uploadCheckMs: number;
     uploadConcurrency: number;
-    walGcChunkRows: number;
+    /** WAL rows of published segments deleted per transaction. */
+    walGcChunk: DeleteChunk;
     objectStoreTimeoutMs: number;
     objectStoreRetries: number;
     objectStoreRetryBaseMs: number;
@@ -347,7 +350,7 @@ export function parseConfig(
     housekeeping: {
       expirySweepMs: e.DS_EXPIRY_SWEEP_MS,
       expirySweepLimit: e.DS_EXPIRY_SWEEP_LIMIT,
-      purgeChunkRows: e.DS_PURGE_CHUNK_ROWS,
+      purgeChunk: { rows: e.DS_PURGE_CHUNK_ROWS, bytes: e.DS_WAL_DELETE_CHUNK_BYTES },
       renewalFlushMs: e.DS_TTL_RENEWAL_FLUSH_MS,
     },
     sqlite: sqliteSettings(e, memory.limitBytes),
@@ -373,7 +376,7 @@ export function parseConfig(
       segmentCacheMaxBytes: e.DS_SEGMENT_CACHE_MAX_BYTES,
       uploadCheckMs: e.DS_UPLOAD_CHECK_MS,
       uploadConcurrency: e.DS_UPLOAD_CONCURRENCY,
-      walGcChunkRows: e.DS_BASE_WAL_GC_CHUNK_OFFSETS,
+      walGcChunk: { rows: e.DS_BASE_WAL_GC_CHUNK_OFFSETS, bytes: e.DS_WAL_DELETE_CHUNK_BYTES },
       objectStoreTimeoutMs: e.DS_OBJECTSTORE_TIMEOUT_MS,
       objectStoreRetries: e.DS_OBJECTSTORE_RETRIES,
       objectStoreRetryBaseMs: e.DS_OBJECTSTORE_RETRY_BASE_MS,

@@ -108,7 +108,7 @@ export function appendScenario(config: BenchConfig): Scenario {
  * and what the server does with the bytes (validating, sealing, compressing segments)
  * costs what it would on real data (~4.5x with zstd level 1, not ~27x).
  */
-function jsonBatch(count: number): Uint8Array {
+export function jsonBatch(count: number): Uint8Array {
   let seed = 0x2545f491;
   const random = (): number => {
     seed ^= seed << 13;

@@ -15,7 +15,7 @@ import { finishPurge, nextPurge, schedulePurge } from "../storage/sqlite/purges.
 import { deleteStreamMeta } from "../storage/sqlite/stream-meta.ts";
 import { FLAG_DELETED, type StreamRow } from "../storage/sqlite/streams.ts";
 import { deleteSegmentRows } from "../storage/sqlite/segments.ts";
-import { deleteWalChunk } from "../storage/sqlite/wal.ts";
+import { deleteWalThrough, type DeleteChunk } from "../storage/sqlite/wal.ts";
 import { classifyStream, isDeleted } from "./stream-status.ts";
 import type { WriteBatch } from "./write-batch.ts";
 
@@ -82,11 +82,10 @@ export function executeExpire(batch: WriteBatch, names: string[]): number {
  * files are removed after COMMIT (they are no longer referenced by then). The manifest
  * arrays stay with the tombstone row (see `deleteSegmentRows`).
  */
-export function executePurgeChunk(batch: WriteBatch, chunkRows: number): boolean {
+export function executePurgeChunk(batch: WriteBatch, chunk: DeleteChunk): boolean {
   const streamId = nextPurge(batch.db);
   if (streamId === null) return false;
-  const deleted = deleteWalChunk(batch.db, streamId, chunkRows);
-  if (deleted < chunkRows) {
+  if (!deleteWalThrough(batch.db, streamId, Number.MAX_SAFE_INTEGER, chunk).more) {
     deleteProducerStates(batch.db, streamId);
     deleteStreamMeta(batch.db, streamId);
     deleteSegmentRows(batch.db, streamId);

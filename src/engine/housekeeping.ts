@@ -3,13 +3,14 @@
 import type { Database } from "bun:sqlite";
 import type { Logger } from "pino";
 import { listExpiryCandidates } from "../storage/sqlite/streams.ts";
+import type { DeleteChunk } from "../storage/sqlite/wal.ts";
 import type { WriteQueue } from "./write-queue.ts";
 import type { ExpiryOf } from "./stream-status.ts";
 
 export interface HousekeepingOptions {
   expirySweepMs: number;
   expirySweepLimit: number;
-  purgeChunkRows: number;
+  purgeChunk: DeleteChunk;
 }
 
 export class Housekeeping {
@@ -71,7 +72,7 @@ export class Housekeeping {
   private async drainPurges(): Promise<void> {
     while (!this.stopped) {
       try {
-        const more = await this.queue.submitInternal({ op: "purge", chunkRows: this.options.purgeChunkRows });
+        const more = await this.queue.submitInternal({ op: "purge", chunk: this.options.purgeChunk });
         if (!more) return;
       } catch (error) {
         if (!this.stopped) this.log.warn({ err: error }, "stream purge failed");

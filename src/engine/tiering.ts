@@ -3,7 +3,7 @@
 // WAL collection. Each runs inside a group-commit transaction like any append.
 import { appendSegmentMeta, getManifestRow, insertSegment, markSegmentUploaded, putManifestRow, requestPublish } from "../storage/sqlite/segments.ts";
 import type { StreamRow } from "../storage/sqlite/streams.ts";
-import { deleteWalThrough } from "../storage/sqlite/wal.ts";
+import { deleteWalThrough, type DeleteChunk } from "../storage/sqlite/wal.ts";
 import { isDeleted } from "./stream-status.ts";
 import type { WriteBatch } from "./write-batch.ts";
 
@@ -76,7 +76,8 @@ export interface ManifestCommit {
   uploadedThrough: number;
   etag: string;
   sizeBytes: number;
-  gcChunkRows: number;
+  /** How much WAL the commit may collect itself; the rest goes in `collect-wal` commands. */
+  gcChunk: DeleteChunk;
   /** `publish_pending` when the manifest was built: the changes it covers. */
   covered: number;
   /** SHA-256 of the schema registry in the bucket alongside this manifest (null: none). */
@@ -109,21 +110,21 @@ export function executeCommitManifest(batch: WriteBatch, req: ManifestCommit): {
     row.uploaded_through = Math.max(row.uploaded_through, req.uploadedThrough);
     batch.touched(row);
   }
-  return { more: collectWal(batch, row, req.gcChunkRows) };
+  return { more: collectWal(batch, row, req.gcChunk) };
 }
 
 /** Deletes one chunk of WAL rows the published manifest covers; true when more remain. */
-export function executeCollectWal(batch: WriteBatch, req: { streamId: number; chunkRows: number }): { more: boolean } {
+export function executeCollectWal(batch: WriteBatch, req: { streamId: number; chunk: DeleteChunk }): { more: boolean } {
   const row = batch.streamById(req.streamId);
-  return { more: row ? collectWal(batch, row, req.chunkRows) : false };
+  return { more: row ? collectWal(batch, row, req.chunk) : false };
 }
 
-function collectWal(batch: WriteBatch, row: StreamRow, chunkRows: number): boolean {
+function collectWal(batch: WriteBatch, row: StreamRow, chunk: DeleteChunk): boolean {
   batch.flushRecords();
-  const gone = deleteWalThrough(batch.db, row.id, row.uploaded_through, chunkRows);
+  const gone = deleteWalThrough(batch.db, row.id, row.uploaded_through, chunk);
   if (gone.rows === 0) return false;
   row.wal_rows = Math.max(0, row.wal_rows - gone.records);
   row.wal_bytes = Math.max(0, row.wal_bytes - gone.bytes);
   batch.touched(row);
-  return gone.rows === chunkRows;
+  return gone.more;
 }

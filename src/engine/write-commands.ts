@@ -17,6 +17,7 @@ import { applyRenewals, executeDelete, executeExpire, executePurgeChunk, type De
 import { executeSchemaUpdate, executeSetProfile, type ProfileOutcome, type SchemaOutcome } from "./meta-commands.ts";
 import type { ProfileDocument } from "../profiles/profile.ts";
 import type { SchemaUpdate } from "../schema/schema-update.ts";
+import type { DeleteChunk } from "../storage/sqlite/wal.ts";
 import { batchBytes } from "./records.ts";
 import {
   executeCollectWal,
@@ -33,7 +34,7 @@ export type WriteCommand =
   | { op: "create"; req: CreateRequest }
   | { op: "delete"; name: string }
   | { op: "expire"; names: string[] }
-  | { op: "purge"; chunkRows: number }
+  | { op: "purge"; chunk: DeleteChunk }
   | { op: "profile"; name: string; document: ProfileDocument }
   | { op: "schema"; name: string; update: SchemaUpdate }
   /** [stream id, last read at ms] pairs: sliding-TTL renewals recorded by reads. */
@@ -41,7 +42,7 @@ export type WriteCommand =
   | { op: "seal"; req: SealRequest }
   | { op: "mark-uploaded"; req: { streamId: number; segmentIndex: number; etag: string } }
   | { op: "commit-manifest"; req: ManifestCommit }
-  | { op: "collect-wal"; req: { streamId: number; chunkRows: number } };
+  | { op: "collect-wal"; req: { streamId: number; chunk: DeleteChunk } };
 
 export interface CommandResults {
   append: AppendOutcome;
@@ -75,7 +76,7 @@ function executeCommand(batch: WriteBatch, command: WriteCommand): WriteResult {
     case "expire":
       return executeExpire(batch, command.names);
     case "purge":
-      return executePurgeChunk(batch, command.chunkRows);
+      return executePurgeChunk(batch, command.chunk);
     case "profile":
       return executeSetProfile(batch, command.name, command.document);
     case "schema":
@@ -125,7 +126,7 @@ export function executeBatch(
 
 /**
  * Commands whose cost is not in their payload bytes: bulk deletions of WAL rows (a
- * published segment's, up to `DS_BASE_WAL_GC_CHUNK_OFFSETS` of them, or a deleted stream's).
+ * published segment's or a deleted stream's, one chunk at a time: see `DeleteChunk`).
  * Their batches go to the writer thread like large ones: inline, a single collection of a
  * 16 MiB segment's rows held the event loop for 20-80 ms.
  */

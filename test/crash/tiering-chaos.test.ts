@@ -42,7 +42,10 @@ const ENV = {
   DS_SEGMENT_CHECK_MS: "20",
   DS_UPLOAD_CHECK_MS: "20",
   DS_SEGMENT_MAX_INTERVAL_MS: "150",
-  DS_WAL_GC_CHUNK_ROWS: "16",
+  // Collection and purges in many small transactions, each racing the crash points.
+  DS_BASE_WAL_GC_CHUNK_OFFSETS: "16",
+  DS_PURGE_CHUNK_ROWS: "16",
+  DS_WAL_DELETE_CHUNK_BYTES: "512",
 };
 
 function makeRng(seed: number): () => number {

@@ -36,6 +36,24 @@ test("DELETE purges the stream's records in the background and the name starts f
   expect(await (await app.request("/v1/stream/doomed")).text()).toBe("");
 });
 
+test("a purge bounded by payload bytes (two large records per transaction) still runs to the end", async () => {
+  app = await createTestApp({ DS_WAL_DELETE_CHUNK_BYTES: "1500" });
+  await createStream(app, "heavy", "text/plain");
+  for (let i = 0; i < 9; i++) await append(app, "heavy", String(i).repeat(1000));
+  const purges = () => {
+    const db = new Database(app!.config.dbPath, { readonly: true });
+    try {
+      return db.query<{ n: number }, []>("SELECT COUNT(*) AS n FROM stream_purges").get()!.n;
+    } finally {
+      db.close();
+    }
+  };
+  expect((await app.request("/v1/stream/heavy", { method: "DELETE" })).status).toBe(204);
+  await until(() => walRows(app!) === 0 && purges() === 0);
+  expect((await createStream(app, "heavy", "text/plain")).status).toBe(201);
+  expect(await (await app.request("/v1/stream/heavy")).text()).toBe("");
+});
+
 test("the expiry sweeper deletes expired streams without any request touching them", async () => {
   app = await createTestApp({ DS_EXPIRY_SWEEP_MS: "50" });
   await createStream(app, "brief", "text/plain", { headers: { "stream-ttl": "1" } });

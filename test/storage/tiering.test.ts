@@ -158,6 +158,26 @@ test("with no segmenter thread (DS_SEGMENTER_WORKERS=0) segments are built inlin
   expect(got).toEqual(messages);
 });
 
+test("published history is collected in small chunks until none is left, and reads stay whole meanwhile", async () => {
+  // Two rows (or 600 payload bytes) per deleting transaction: collecting one segment takes many.
+  app = await createTestApp({ ...TIERING, DS_BASE_WAL_GC_CHUNK_OFFSETS: "2", DS_WAL_DELETE_CHUNK_BYTES: "600" });
+  await createStream(app, "chunked", "text/plain");
+  let expected = "";
+  for (let i = 0; i < 120; i++) {
+    const line = `${i} ${"z".repeat(250 + (i % 7))}\n`;
+    expected += line;
+    expect((await append(app, "chunked", line)).status).toBe(204);
+    if (i % 40 === 39) expect((await readPages(app, "/v1/stream/chunked")).text).toBe(expected);
+  }
+  await until(() => (app!.engine.streams.byStreamName("chunked")?.uploaded_segment_count ?? 0) >= 3);
+  const row = app.engine.streams.byStreamName("chunked")!;
+  await until(() => walRows(app!, "chunked") === 120 - (app!.engine.streams.byStreamName("chunked")!.uploaded_through + 1));
+  expect(row.uploaded_through).toBeGreaterThan(20);
+  expect((await readPages(app, "/v1/stream/chunked")).text).toBe(expected);
+  const after = app.engine.streams.byStreamName("chunked")!;
+  expect(after.wal_rows).toBe(120 - (after.uploaded_through + 1));
+});
+
 test("a read with a row from before a publish still finds the records the publish moved out of the WAL", async () => {
   // The stream cache learns of a commit on the writer thread only when the thread answers;
   // SQLite shows it a moment earlier. A read in between holds a row whose

@@ -25,7 +25,7 @@ test("chunks, the request key and per-record keys survive the crossing", () => {
   const keyWithNul = new Uint8Array([0x61, 0x00, 0xff, 0x7c]);
   const commands: WriteCommand[] = [
     append({ chunks: [enc('{"a":1}'), enc('{"b":2}'), enc("3")], count: 3, keys: [keyWithNul, null, new Uint8Array(0)] }, null),
-    { op: "purge", chunkRows: 5 },
+    { op: "purge", chunk: { rows: 5, bytes: 1024 } },
     { op: "profile", name: "s", document: { kind: "evlog", redactKeys: ["ssn"] } as never },
     { op: "schema", name: "s", update: { schema: { type: "object" }, routingKey: { jsonPointer: "/id", required: true }, search: null } },
     append({ chunks: [enc("1,2")], count: 2 }, enc("req-1")),

@@ -132,7 +132,7 @@ test("small batches stay behind a thread batch on the thread, and inline only wh
 test("bulk deletions go to the writer thread however few bytes they carry", async () => {
   const runs: Run[] = [];
   const queue = queueWith(runs);
-  void queue.submitInternal({ op: "collect-wal", req: { streamId: 1, chunkRows: 100_000 } });
+  void queue.submitInternal({ op: "collect-wal", req: { streamId: 1, chunk: { rows: 2000, bytes: 2 * 1024 * 1024 } } });
   void queue.submit(appendOf("tiny", 10));
   await turn();
   expect(runs.map((r) => [r.writer, r.names])).toEqual([["thread", ["collect-wal", "tiny"]]]);

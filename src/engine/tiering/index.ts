@@ -62,7 +62,7 @@ export class Tiering {
       streams,
       objects,
       segments,
-      { checkMs: t.uploadCheckMs, concurrency: t.uploadConcurrency, walGcChunkRows: t.walGcChunkRows, retry: retryPolicy(config), root: config.root },
+      { checkMs: t.uploadCheckMs, concurrency: t.uploadConcurrency, walGcChunk: t.walGcChunk, retry: retryPolicy(config), root: config.root },
       log,
     );
   }

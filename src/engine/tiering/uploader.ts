@@ -26,6 +26,7 @@ import { localSegmentPath, manifestKey, schemaRegistryKey, segmentKey } from "..
 import type { SegmentStore } from "../../storage/segment-store.ts";
 import { getManifestRow, getSegmentMeta, pendingPublishes, pendingUploadCount, uploadedRunFrom, uploadHeads, type SegmentRow } from "../../storage/sqlite/segments.ts";
 import { getProfileJson, getRegistryJson } from "../../storage/sqlite/stream-meta.ts";
+import type { DeleteChunk } from "../../storage/sqlite/wal.ts";
 import { crashPoint } from "../../util/crash-point.ts";
 import { retry, type RetryPolicy } from "../../util/retry.ts";
 import type { StreamCache } from "../stream-cache.ts";
@@ -35,7 +36,7 @@ import type { WriteQueue } from "../write-queue.ts";
 export interface UploaderOptions {
   checkMs: number;
   concurrency: number;
-  walGcChunkRows: number;
+  walGcChunk: DeleteChunk;
   retry: RetryPolicy;
   root: string;
 }
@@ -174,7 +175,7 @@ export class Uploader {
         uploadedThrough,
         etag: stored.etag,
         sizeBytes: stored.size,
-        gcChunkRows: this.options.walGcChunkRows,
+        gcChunk: this.options.walGcChunk,
         covered: published.publish_pending,
         registrySha256,
       },
@@ -183,7 +184,7 @@ export class Uploader {
     this.stats.published++;
     for (let index = previousPrefix; index < prefix; index++) await this.segments.retire(row.stream, streamId, index);
     while (result.more && !this.abort.signal.aborted) {
-      result = await this.queue.submitInternal({ op: "collect-wal", req: { streamId, chunkRows: this.options.walGcChunkRows } });
+      result = await this.queue.submitInternal({ op: "collect-wal", req: { streamId, chunk: this.options.walGcChunk } });
     }
   }
 
