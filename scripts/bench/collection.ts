@@ -9,13 +9,12 @@
 // Prints appends/s and client latency p50/p99/max per load and setting: the longest
 // deleting transaction shows in the maximum, the spread of the others in p99.
 // Environment: DS_BENCH_DURATION_MS (10000) per run, DS_BENCH_ROUNDS (2).
-import { append, createStreamOrThrow, quantile, runWorkers } from "./client.ts";
-import { jsonBatch } from "./scenarios.ts";
+import { createStreamOrThrow, quantile } from "./client.ts";
+import { jsonBatch, runWriteLoad, writeLoadStreams, type WriteLoad } from "./scenarios.ts";
 import { makeTempDir, removeDir, startServerProcess } from "../../test/support/server-process.ts";
 
 const DURATION_MS = Number(process.env.DS_BENCH_DURATION_MS ?? 10_000);
 const ROUNDS = Number(process.env.DS_BENCH_ROUNDS ?? 2);
-const WRITERS = 32;
 const MiB = 1024 * 1024;
 
 const LOADS = [
@@ -40,23 +39,15 @@ async function run(load: (typeof LOADS)[number], env: Record<string, string>): P
   const root = makeTempDir("ds-bench-collect-");
   const server = await startServerProcess({ root, env: { DS_SEGMENT_MAX_BYTES: String(load.segmentBytes), ...env } });
   try {
-    const names = Array.from({ length: load.streams }, (_, i) => `collect-${i}`);
-    for (const name of names) await createStreamOrThrow(server.url, name, load.contentType);
-    const latencies: number[] = [];
-    let errors = 0;
-    const elapsedMs = await runWorkers(WRITERS, performance.now() + DURATION_MS, async (writer) => {
-      const started = performance.now();
-      const status = await append(server.url, names[writer % load.streams]!, load.body, load.contentType).catch(() => 0);
-      if (status === 204) latencies.push(performance.now() - started);
-      else errors += 1;
-      return true;
-    });
+    const writes: WriteLoad = { streamPrefix: "collect", contentType: load.contentType, body: load.body, streams: load.streams };
+    for (const name of writeLoadStreams(writes)) await createStreamOrThrow(server.url, name, load.contentType);
+    const t = await runWriteLoad({ kind: "ours", url: server.url }, writes, DURATION_MS);
     return {
-      perSec: (latencies.length * 1000) / elapsedMs,
-      p50: quantile(latencies, 0.5),
-      p99: quantile(latencies, 0.99),
-      max: quantile(latencies, 1),
-      errors,
+      perSec: (t.ok * 1000) / t.elapsedMs,
+      p50: quantile(t.latencies, 0.5),
+      p99: quantile(t.latencies, 0.99),
+      max: quantile(t.latencies, 1),
+      errors: t.errors,
     };
   } finally {
     await server.stop("SIGTERM");
@@ -65,7 +56,7 @@ async function run(load: (typeof LOADS)[number], env: Record<string, string>): P
 }
 
 for (const load of LOADS) {
-  console.log(`\n${load.name} (${WRITERS} writers, ${load.streams} stream(s), ${load.segmentBytes / MiB} MiB segments, ${DURATION_MS / 1000} s)`);
+  console.log(`\n${load.name} (32 writers, ${load.streams} stream(s), ${load.segmentBytes / MiB} MiB segments, ${DURATION_MS / 1000} s)`);
   for (let round = 1; round <= ROUNDS; round++) {
     // Settings alternate within a round, so drift in the disk's speed hits both alike.
     for (const setting of SETTINGS) {

@@ -48,26 +48,33 @@ const perSecond = (count: number, elapsedMs: number): number => (count * 1000) /
 
 // --- appends and JSON batches: 32 closed-loop writers over 8 streams -------------------------
 
-interface WriteLoad {
+export interface WriteLoad {
   streamPrefix: string;
   contentType: string;
   body: Uint8Array;
+  /** Streams the writers share (default 8). */
+  streams?: number;
 }
 
-interface WriteTotals {
+export interface WriteTotals {
   ok: number;
   errors: number;
   latencies: number[];
   elapsedMs: number;
 }
 
-/** Every writer POSTs the same body to stream `writer % 8` until the deadline; 204 is success. */
-async function runWriteLoad(target: Target, load: WriteLoad, durationMs: number): Promise<WriteTotals> {
+/** The stream names of a load: `<prefix>-0` … */
+export function writeLoadStreams(load: WriteLoad): string[] {
+  return range(load.streams ?? WRITE_STREAMS).map((i) => `${load.streamPrefix}-${i}`);
+}
+
+/** 32 writers POST the same body, writer w to stream `w % streams`, until the deadline; 204 is success. */
+export async function runWriteLoad(target: Target, load: WriteLoad, durationMs: number): Promise<WriteTotals> {
   const totals: WriteTotals = { ok: 0, errors: 0, latencies: [], elapsedMs: 0 };
-  const names = range(WRITE_STREAMS).map((i) => `${load.streamPrefix}-${i}`);
+  const names = writeLoadStreams(load);
   totals.elapsedMs = await runWorkers(WRITERS, performance.now() + durationMs, async (writer) => {
     const started = performance.now();
-    const status = await append(target.url, names[writer % WRITE_STREAMS]!, load.body, load.contentType).catch(() => 0);
+    const status = await append(target.url, names[writer % names.length]!, load.body, load.contentType).catch(() => 0);
     if (status === 204) {
       totals.ok += 1;
       totals.latencies.push(performance.now() - started);
@@ -81,7 +88,7 @@ async function runWriteLoad(target: Target, load: WriteLoad, durationMs: number)
 }
 
 async function prepareWriteLoad(target: Target, load: WriteLoad): Promise<void> {
-  for (const i of range(WRITE_STREAMS)) await createStreamOrThrow(target.url, `${load.streamPrefix}-${i}`, load.contentType);
+  for (const name of writeLoadStreams(load)) await createStreamOrThrow(target.url, name, load.contentType);
   await runWriteLoad(target, load, WARM_UP_MS);
 }
 
