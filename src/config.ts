@@ -32,6 +32,9 @@ const envSchema = z.object({
   DS_APPEND_TIMEOUT_MS: int(1, 3000),
   DS_APPEND_MAX_BODY_BYTES: int(1, 10 * MiB),
   DS_WRITER_THREAD_MIN_BATCH_BYTES: int(0, 64 * 1024),
+  DS_WAL_PAYLOAD_FILE_MIN_BYTES: int(0, 2048),
+  DS_WAL_PAYLOAD_FILE_MAX_BYTES: int(4096, 64 * MiB),
+  DS_WAL_PAYLOAD_INLINE_AFTER_MS: int(0, 300_000),
 
   DS_READ_MAX_BYTES: int(1, 1 * MiB),
   DS_READ_MAX_RECORDS: int(1, 1000),
@@ -117,6 +120,12 @@ export interface Config {
     /** Batches with at least this many bytes commit on the writer thread; 0 = no thread. */
     offloadMinBatchBytes: number;
   };
+  /**
+   * Payload files (storage/payload-files.ts): the writer thread keeps payloads of at least
+   * `minBytes` (0 = none) in files of about `fileMaxBytes`; a closed file whose other rows
+   * were collected has its last rows moved inline once it is `inlineAfterMs` old (0 = never).
+   */
+  walPayloads: { minBytes: number; fileMaxBytes: number; inlineAfterMs: number };
   read: { maxBytes: number; maxRecords: number; keyScanMaxOffsets: number };
   live: { longPollDefaultMs: number; longPollMaxMs: number; sseKeepAliveMs: number; sseMaxConnectionMs: number };
   housekeeping: { expirySweepMs: number; expirySweepLimit: number; purgeChunk: DeleteChunk; renewalFlushMs: number };
@@ -335,6 +344,11 @@ export function parseConfig(
       appendTimeoutMs: e.DS_APPEND_TIMEOUT_MS,
       maxBodyBytes: e.DS_APPEND_MAX_BODY_BYTES,
       offloadMinBatchBytes: e.DS_WRITER_THREAD_MIN_BATCH_BYTES,
+    },
+    walPayloads: {
+      minBytes: e.DS_WAL_PAYLOAD_FILE_MIN_BYTES,
+      fileMaxBytes: e.DS_WAL_PAYLOAD_FILE_MAX_BYTES,
+      inlineAfterMs: e.DS_WAL_PAYLOAD_INLINE_AFTER_MS,
     },
     read: {
       maxBytes: e.DS_READ_MAX_BYTES,

@@ -85,7 +85,9 @@ export function executeExpire(batch: WriteBatch, names: string[]): number {
 export function executePurgeChunk(batch: WriteBatch, chunk: DeleteChunk): boolean {
   const streamId = nextPurge(batch.db);
   if (streamId === null) return false;
-  if (!deleteWalThrough(batch.db, streamId, Number.MAX_SAFE_INTEGER, chunk).more) {
+  const gone = deleteWalThrough(batch.db, streamId, Number.MAX_SAFE_INTEGER, chunk);
+  batch.payloadFilesDead(gone.deadPayloadFiles);
+  if (!gone.more) {
     deleteProducerStates(batch.db, streamId);
     deleteStreamMeta(batch.db, streamId);
     deleteSegmentRows(batch.db, streamId);

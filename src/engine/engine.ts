@@ -6,7 +6,9 @@ import type { Logger } from "pino";
 import type { Config } from "../config.ts";
 import type { ObjectStore } from "../storage/object-store/object-store.ts";
 import { CountingObjectStore } from "../storage/object-store/counting.ts";
+import { PayloadFileReader, payloadDirOf } from "../storage/payload-files.ts";
 import { SegmentStore } from "../storage/segment-store.ts";
+import { reconcilePayloadFiles } from "../storage/sqlite/payload-files.ts";
 import { Checkpointer } from "../storage/sqlite/checkpointer.ts";
 import { sqliteFileBytes } from "../storage/sqlite/open.ts";
 import { listStreamRowsAfter, type StreamRow } from "../storage/sqlite/streams.ts";
@@ -75,6 +77,8 @@ export class Engine {
    */
   readonly gc: { appends: GcPacer; reads: GcPacer };
   private readonly reader: Reader;
+  /** The serving thread's reads of payload files (its own inline batches included). */
+  private readonly payloads: PayloadFileReader;
   private readonly housekeeping: Housekeeping;
   private readonly expiryOf: ExpiryOf = (row) => this.access.effectiveExpiresAt(row);
   readonly readCache = new ReadCache(READ_CACHE_ENTRIES, READ_CACHE_BYTES);
@@ -95,11 +99,12 @@ export class Engine {
     readonly checkpointer: Checkpointer | null,
   ) {
     this.streams = new StreamCache(db, config.engine.streamCacheEntries);
+    this.payloads = new PayloadFileReader(payloadDirOf(config.dbPath));
     this.objectRequests = new CountingObjectStore(objects);
     this.gc = { appends: new GcPacer(gcPacing(config)), reads: new GcPacer(gcPacing(config)) };
     this.metas = new StreamMetaCache(db, config.engine.metaCacheEntries);
     this.queue = new WriteQueue(
-      new InlineWriter(db, config.ingest.busyRetryMs, this.streams),
+      new InlineWriter(db, config.ingest.busyRetryMs, this.streams, { sink: null, reader: this.payloads }),
       thread,
       {
         lingerMs: config.ingest.flushDelayMs,
@@ -122,14 +127,23 @@ export class Engine {
       this.objectRequests,
       log,
     );
-    this.tiering = new Tiering(db, this.queue, this.streams, this.objectRequests, segments, config, log);
-    this.reader = new Reader(db, (id) => this.streams.byStreamId(id), segments);
-    this.housekeeping = new Housekeeping(db, this.queue, this.expiryOf, config.housekeeping, log);
+    this.tiering = new Tiering(db, this.queue, this.streams, this.objectRequests, segments, this.payloads, config, log);
+    this.reader = new Reader(db, (id) => this.streams.byStreamId(id), segments, this.payloads);
+    this.housekeeping = new Housekeeping(
+      db,
+      this.queue,
+      this.expiryOf,
+      { ...config.housekeeping, payloadInlineAfterMs: config.walPayloads.inlineAfterMs },
+      log,
+    );
   }
 
   /** Builds the engine on a migrated database, with the writer thread unless it is turned off. */
   static async open(db: Database, config: Config, log: Logger, deps: EngineDeps): Promise<Engine> {
     removeInterruptedBuilds(config.root);
+    const payloadFiles = reconcilePayloadFiles(db, payloadDirOf(config.dbPath));
+    if (payloadFiles.removed.length > 0) log.info({ files: payloadFiles.removed }, "removed payload files no WAL row points into");
+    if (payloadFiles.missing.length > 0) log.error({ files: payloadFiles.missing }, "payload files are missing: WAL rows pointing into them cannot be read");
     const thread =
       config.ingest.offloadMinBatchBytes > 0
         ? await ThreadWriter.start(
@@ -139,6 +153,8 @@ export class Engine {
               walCheckpointBytes: config.sqlite.walCheckpointBytes,
               busyRetryMs: config.ingest.busyRetryMs,
               gc: gcPacing(config),
+              payloadMinBytes: config.walPayloads.minBytes,
+              payloadFileMaxBytes: config.walPayloads.fileMaxBytes,
             },
             (message) => {
               log.fatal({ message }, "writer thread failed");
@@ -153,6 +169,7 @@ export class Engine {
 
   private onCommitted(effects: BatchEffects): void {
     this.streams.apply(effects);
+    this.payloads.forget(effects.deadPayloadFiles);
     for (const id of effects.notify) this.notifier.notify(id);
     for (const row of effects.rows) this.descriptors.notify(row.id);
     for (const removed of effects.removed) this.descriptors.notify(removed.id);
@@ -355,6 +372,7 @@ export class Engine {
     await this.queue.close();
     for (const writer of this.writers) await writer.close();
     await this.checkpointer?.close();
+    this.payloads.close();
     this.db.close();
   }
 }

@@ -1,7 +1,9 @@
-// Background upkeep that runs through the writer: the expiry sweeper and the purger of
-// deleted incarnations. Both are bounded per step and yield between steps.
+// Background upkeep that runs through the writer: the expiry sweeper, the purger of
+// deleted incarnations, and moving the last rows of old payload files inline. Each is
+// bounded per step and yields between steps.
 import type { Database } from "bun:sqlite";
 import type { Logger } from "pino";
+import { payloadFileToCompact } from "../storage/sqlite/payload-files.ts";
 import { listExpiryCandidates } from "../storage/sqlite/streams.ts";
 import type { DeleteChunk } from "../storage/sqlite/wal.ts";
 import type { WriteQueue } from "./write-queue.ts";
@@ -11,11 +13,22 @@ export interface HousekeepingOptions {
   expirySweepMs: number;
   expirySweepLimit: number;
   purgeChunk: DeleteChunk;
+  /** A closed payload file this old with under a quarter of it live has its rows moved inline; 0 = never. */
+  payloadInlineAfterMs: number;
 }
+
+/**
+ * A payload file is worth emptying when less than this share of it is still live: its
+ * rows belong to streams that stay in the WAL (a quiet stream below the seal thresholds)
+ * and would keep the whole file on disk. Files on disk stay within 4x of their live bytes.
+ */
+export const PAYLOAD_FILE_LIVE_SHARE_MIN = 0.25;
 
 export class Housekeeping {
   private sweepTimer: ReturnType<typeof setInterval> | null = null;
+  private payloadTimer: ReturnType<typeof setInterval> | null = null;
   private purging = false;
+  private inlining = false;
   private stopped = false;
 
   constructor(
@@ -31,12 +44,42 @@ export class Housekeeping {
       this.sweepTimer = setInterval(() => void this.sweepOnce(), this.options.expirySweepMs);
     }
     this.kickPurger();
+    const afterMs = this.options.payloadInlineAfterMs;
+    if (afterMs > 0) {
+      this.payloadTimer = setInterval(() => void this.inlineOldPayloads(), Math.min(60_000, Math.max(100, Math.floor(afterMs / 4))));
+    }
   }
 
   stop(): void {
     this.stopped = true;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    if (this.payloadTimer) clearInterval(this.payloadTimer);
     this.sweepTimer = null;
+    this.payloadTimer = null;
+  }
+
+  /** Empties old, mostly collected payload files one at a time; returns how many it emptied. */
+  async inlineOldPayloads(): Promise<number> {
+    if (this.inlining || this.stopped) return 0;
+    this.inlining = true;
+    let emptied = 0;
+    try {
+      for (;;) {
+        const file = payloadFileToCompact(this.db, Date.now() - this.options.payloadInlineAfterMs, PAYLOAD_FILE_LIVE_SHARE_MIN);
+        if (file === null || this.stopped) return emptied;
+        while (!this.stopped) {
+          const { more } = await this.queue.submitInternal({ op: "inline-payloads", req: { file, chunk: this.options.purgeChunk } });
+          if (!more) break;
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        emptied += 1;
+      }
+    } catch (error) {
+      if (!this.stopped) this.log.warn({ err: error }, "moving payloads inline failed");
+      return emptied;
+    } finally {
+      this.inlining = false;
+    }
   }
 
   /** Expires up to `expirySweepLimit` streams whose deadline passed; returns how many. */

@@ -5,6 +5,7 @@
 // Results are chunks in the stored form: one record each, or on JSON streams one or more
 // comma-separated messages (one WAL row of an append, or the part of it a read needs).
 import type { Database } from "bun:sqlite";
+import type { PayloadFileReader } from "../storage/payload-files.ts";
 import type { SegmentStore } from "../storage/segment-store.ts";
 import { getUploadedThrough, type StreamRow } from "../storage/sqlite/streams.ts";
 import { getWalRowHolding, readWalRows, readWalRowsByKey, walRowStartAtOrBefore, type WalRow } from "../storage/sqlite/wal.ts";
@@ -80,6 +81,7 @@ export class Reader {
     private readonly db: Database,
     private readonly rowById: RowById,
     private readonly segments: SegmentStore | null,
+    private readonly payloads: PayloadFileReader,
   ) {}
 
   /**
@@ -157,7 +159,7 @@ export class Reader {
     while (cursor <= span.to) {
       if (out.records >= limits.maxRecords || out.bytes >= limits.maxBytes) return true;
       const fetchRows = this.nextFetchSize(out, limits, averageRowBytes);
-      const rows = readWalRows(this.db, span.streamId, from, span.to, fetchRows);
+      const rows = readWalRows(this.db, this.payloads, span.streamId, from, span.to, fetchRows);
       for (const walRow of rows) {
         if (!this.take(out, walRow, cursor, span.to, limits)) return true;
         cursor = out.throughSeq + 1;
@@ -181,7 +183,7 @@ export class Reader {
       if (budget <= 0 || out.records >= limits.maxRecords || out.bytes >= limits.maxBytes) return true;
       const windowEnd = Math.min(span.to, cursor + Math.min(KEY_SCAN_WINDOW, budget) - 1);
       budget -= windowEnd - cursor + 1;
-      const rows = readWalRowsByKey(this.db, span.streamId, from, windowEnd, key, limits.maxRecords - out.records);
+      const rows = readWalRowsByKey(this.db, this.payloads, span.streamId, from, windowEnd, key, limits.maxRecords - out.records);
       for (const walRow of rows) {
         if (!this.take(out, walRow, cursor, span.to, limits)) return true;
         cursor = out.throughSeq + 1;
@@ -246,7 +248,7 @@ export class Reader {
     const span = this.spanHolding(row, seq);
     if (!span) return null;
     if (seq <= span.uploadedThrough && this.segments) return sealedRecordAt(this.db, this.segments, span.streamId, span.name, seq);
-    const walRow = getWalRowHolding(this.db, span.streamId, seq);
+    const walRow = getWalRowHolding(this.db, this.payloads, span.streamId, seq);
     if (walRow) return { payload: recordsOf(walRow, seq, seq), tsMs: walRow.ts_ms };
     // Published and collected from the WAL since the cached row was current (see `read`).
     const committed = getUploadedThrough(this.db, span.streamId);

@@ -3,7 +3,7 @@
 // WAL collection. Each runs inside a group-commit transaction like any append.
 import { appendSegmentMeta, getManifestRow, insertSegment, markSegmentUploaded, putManifestRow, requestPublish } from "../storage/sqlite/segments.ts";
 import type { StreamRow } from "../storage/sqlite/streams.ts";
-import { deleteWalThrough, type DeleteChunk } from "../storage/sqlite/wal.ts";
+import { deleteWalThrough, inlinePayloadsOf, type DeleteChunk } from "../storage/sqlite/wal.ts";
 import { isDeleted } from "./stream-status.ts";
 import type { WriteBatch } from "./write-batch.ts";
 
@@ -123,8 +123,21 @@ function collectWal(batch: WriteBatch, row: StreamRow, chunk: DeleteChunk): bool
   batch.flushRecords();
   const gone = deleteWalThrough(batch.db, row.id, row.uploaded_through, chunk);
   if (gone.rows === 0) return false;
+  batch.payloadFilesDead(gone.deadPayloadFiles);
   row.wal_rows = Math.max(0, row.wal_rows - gone.records);
   row.wal_bytes = Math.max(0, row.wal_bytes - gone.bytes);
   batch.touched(row);
   return gone.more;
+}
+
+/**
+ * Moves a chunk of the rows left in payload file `file` inline; true when more remain.
+ * Without a reader (no payload files on this writer) there is nothing to move.
+ */
+export function executeInlinePayloads(batch: WriteBatch, req: { file: number; chunk: DeleteChunk }): { more: boolean } {
+  if (!batch.payloads) return { more: false };
+  batch.flushRecords();
+  const moved = inlinePayloadsOf(batch.db, batch.payloads.reader, req.file, req.chunk);
+  batch.payloadFilesDead(moved.deadPayloadFiles);
+  return { more: moved.more };
 }

@@ -15,7 +15,8 @@ import {
   type StreamRow,
 } from "../storage/sqlite/streams.ts";
 import { inheritManifest, requestRepublish } from "../storage/sqlite/segments.ts";
-import { insertWalRows, type WalInsert } from "../storage/sqlite/wal.ts";
+import { insertWalRows, type PayloadSink, type WalInsert } from "../storage/sqlite/wal.ts";
+import type { PayloadFileReader } from "../storage/payload-files.ts";
 import { joinJsonValues } from "./json-split.ts";
 import type { RecordBatch } from "./records.ts";
 
@@ -32,6 +33,16 @@ export interface BatchEffects {
   purged: number[];
   /** Streams this batch made owe the bucket a manifest (a deletion): publish soon. */
   publishes: number[];
+  /** Payload files no row points into any more: removed after COMMIT (readers close them). */
+  deadPayloadFiles: number[];
+}
+
+/** A writer's access to payload files. */
+export interface WriterPayloads {
+  /** Where large payloads go; null keeps every payload inline (the serving thread's writer). */
+  sink: PayloadSink | null;
+  /** Reads payloads back (moving a file's last rows inline). */
+  reader: PayloadFileReader;
 }
 
 /** Where a batch finds rows as last committed (the engine's stream cache). */
@@ -57,6 +68,7 @@ export class WriteBatch {
   private purgeScheduled = false;
   private readonly purged: number[] = [];
   private readonly publishes: number[] = [];
+  private readonly deadPayloadFiles: number[] = [];
   private readonly producers = new Map<string, ProducerState | null>();
   /** Records appended by this batch and not yet inserted (see `flushRecords`). */
   private pendingRecords: WalInsert[] = [];
@@ -65,6 +77,7 @@ export class WriteBatch {
     readonly db: Database,
     readonly nowMs: number,
     private readonly committed: CommittedRows,
+    readonly payloads: WriterPayloads | null = null,
   ) {}
 
   stream(name: string): StreamRow | null {
@@ -177,8 +190,13 @@ export class WriteBatch {
   /** Inserts the records appended so far; reads inside the batch call it first. */
   flushRecords(): void {
     if (this.pendingRecords.length === 0) return;
-    insertWalRows(this.db, this.pendingRecords);
+    this.payloadFilesDead(insertWalRows(this.db, this.pendingRecords, this.payloads?.sink ?? null, this.nowMs));
     this.pendingRecords = [];
+  }
+
+  /** Payload files whose last row this batch deleted or moved: removed once it commits. */
+  payloadFilesDead(ids: readonly number[]): void {
+    for (const id of ids) this.deadPayloadFiles.push(id);
   }
 
   producer(row: StreamRow, producerId: string): ProducerState | null {
@@ -229,6 +247,7 @@ export class WriteBatch {
       purgeScheduled: this.purgeScheduled,
       purged: this.purged,
       publishes: this.publishes,
+      deadPayloadFiles: this.deadPayloadFiles,
     };
   }
 }

@@ -18,16 +18,19 @@ import { executeSchemaUpdate, executeSetProfile, type ProfileOutcome, type Schem
 import type { ProfileDocument } from "../profiles/profile.ts";
 import type { SchemaUpdate } from "../schema/schema-update.ts";
 import type { DeleteChunk } from "../storage/sqlite/wal.ts";
+import { removePayloadFiles } from "../storage/payload-files.ts";
+import { crashPoint } from "../util/crash-point.ts";
 import { batchBytes } from "./records.ts";
 import {
   executeCollectWal,
   executeCommitManifest,
+  executeInlinePayloads,
   executeMarkUploaded,
   executeSeal,
   type ManifestCommit,
   type SealRequest,
 } from "./tiering.ts";
-import { WriteBatch, type BatchEffects, type CommittedRows } from "./write-batch.ts";
+import { WriteBatch, type BatchEffects, type CommittedRows, type WriterPayloads } from "./write-batch.ts";
 
 export type WriteCommand =
   | { op: "append"; req: AppendRequest }
@@ -42,7 +45,9 @@ export type WriteCommand =
   | { op: "seal"; req: SealRequest }
   | { op: "mark-uploaded"; req: { streamId: number; segmentIndex: number; etag: string } }
   | { op: "commit-manifest"; req: ManifestCommit }
-  | { op: "collect-wal"; req: { streamId: number; chunk: DeleteChunk } };
+  | { op: "collect-wal"; req: { streamId: number; chunk: DeleteChunk } }
+  /** Moves a chunk of the rows still pointing into a mostly collected payload file inline. */
+  | { op: "inline-payloads"; req: { file: number; chunk: DeleteChunk } };
 
 export interface CommandResults {
   append: AppendOutcome;
@@ -57,6 +62,7 @@ export interface CommandResults {
   "mark-uploaded": null;
   "commit-manifest": { more: boolean };
   "collect-wal": { more: boolean };
+  "inline-payloads": { more: boolean };
 }
 
 export type WriteResult = CommandResults[keyof CommandResults];
@@ -92,28 +98,43 @@ function executeCommand(batch: WriteBatch, command: WriteCommand): WriteResult {
       return executeCommitManifest(batch, command.req);
     case "collect-wal":
       return executeCollectWal(batch, command.req);
+    case "inline-payloads":
+      return executeInlinePayloads(batch, command.req);
   }
 }
 
-/** Runs `commands` in one transaction; SQLITE_BUSY (another process) is retried, bounded. */
+/**
+ * Runs `commands` in one transaction; SQLITE_BUSY (another process) is retried, bounded.
+ * Payload files whose last row the batch removed are deleted after COMMIT: a crash in
+ * between leaves a file no row names, which start-up removes (`reconcilePayloadFiles`).
+ */
 export function executeBatch(
   db: Database,
   commands: readonly WriteCommand[],
   busyRetryMs: number,
   committed: CommittedRows,
+  payloads: WriterPayloads | null = null,
 ): BatchReply {
   const started = performance.now();
   const deadline = started + busyRetryMs;
   for (let attempt = 0; ; attempt++) {
     try {
-      const batch = new WriteBatch(db, Date.now(), committed);
+      const batch = new WriteBatch(db, Date.now(), committed, payloads);
       const results: WriteResult[] = new Array(commands.length);
       db.transaction(() => {
         for (let i = 0; i < commands.length; i++) results[i] = executeCommand(batch, commands[i]!);
         batch.flushRows();
       })();
-      return { ok: true, results, commitMs: performance.now() - started, ...batch.effects() };
+      const effects = batch.effects();
+      payloads?.sink?.appender.committed();
+      if (payloads && effects.deadPayloadFiles.length > 0) {
+        crashPoint("payload:before-remove");
+        payloads.reader.forget(effects.deadPayloadFiles);
+        removePayloadFiles(payloads.reader.dir, effects.deadPayloadFiles);
+      }
+      return { ok: true, results, commitMs: performance.now() - started, ...effects };
     } catch (error) {
+      payloads?.sink?.appender.rolledBack();
       const code = (error as { code?: string } | null)?.code ?? null;
       if ((code === "SQLITE_BUSY" || code === "SQLITE_BUSY_SNAPSHOT") && performance.now() < deadline) {
         Bun.sleepSync(Math.min(200, 5 * 2 ** attempt));
@@ -131,7 +152,7 @@ export function executeBatch(
  * 16 MiB segment's rows held the event loop for 20-80 ms.
  */
 export function isBulkCommand(command: WriteCommand): boolean {
-  return command.op === "collect-wal" || command.op === "commit-manifest" || command.op === "purge";
+  return command.op === "collect-wal" || command.op === "commit-manifest" || command.op === "purge" || command.op === "inline-payloads";
 }
 
 /** Payload bytes a command carries, for the queue's byte bounds. */

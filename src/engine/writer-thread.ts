@@ -1,10 +1,11 @@
 // Entry of the writer thread: its own connection to the (already migrated) database; runs
 // one batch per message and answers with the reply as JSON (a reply holds no bytes).
 import type { Database } from "bun:sqlite";
+import { PayloadAppender, PayloadFileReader, payloadDirOf } from "../storage/payload-files.ts";
 import { openDatabase } from "../storage/sqlite/open.ts";
 import { decodeBatch, type WireBatch } from "./batch-wire.ts";
 import { GcPacer } from "./gc-pacer.ts";
-import { committedRowsFrom } from "./write-batch.ts";
+import { committedRowsFrom, type WriterPayloads } from "./write-batch.ts";
 import { executeBatch } from "./write-commands.ts";
 
 declare const self: Worker;
@@ -15,6 +16,9 @@ export interface WriterThreadInit {
   walCheckpointBytes: number;
   busyRetryMs: number;
   gc: { paceBytes: number; minIntervalMs: number };
+  /** Payloads of at least this many bytes go to payload files (0: none), files of about `payloadFileMaxBytes`. */
+  payloadMinBytes: number;
+  payloadFileMaxBytes: number;
 }
 
 export type WriterThreadMessage =
@@ -30,6 +34,7 @@ export type WriterThreadReply =
 
 let db: Database | null = null;
 let busyRetryMs = 5000;
+let payloads: WriterPayloads | null = null;
 // This thread has its own heap: the batches' payload buffers die here, so it paces its own
 // collections (the main thread's do not reach this heap).
 let gc = new GcPacer({ paceBytes: 0, minIntervalMs: 0 });
@@ -45,6 +50,11 @@ self.onmessage = (event: MessageEvent<WriterThreadMessage>) => {
       try {
         db = openDatabase(message.dbPath, { cacheBytes: message.cacheBytes, walCheckpointBytes: message.walCheckpointBytes, migrate: false });
         busyRetryMs = message.busyRetryMs;
+        const dir = payloadDirOf(message.dbPath);
+        payloads = {
+          sink: message.payloadMinBytes > 0 ? { appender: new PayloadAppender(dir, message.payloadFileMaxBytes), minBytes: message.payloadMinBytes } : null,
+          reader: new PayloadFileReader(dir),
+        };
         gc = new GcPacer({ ...message.gc, fullEvery: 1 });
         post({ type: "ready" });
       } catch (error) {
@@ -53,12 +63,15 @@ self.onmessage = (event: MessageEvent<WriterThreadMessage>) => {
       return;
     case "batch": {
       // Rows come from SQLite each batch: inline batches on the other connection change them too.
-      const reply = executeBatch(db!, decodeBatch(message.batch), busyRetryMs, committedRowsFrom(db!));
+      const reply = executeBatch(db!, decodeBatch(message.batch), busyRetryMs, committedRowsFrom(db!), payloads);
       post({ type: "reply", id: message.id, reply: JSON.stringify(reply) });
       gc.note(message.batch.payload.byteLength);
       return;
     }
     case "close":
+      payloads?.sink?.appender.close();
+      payloads?.reader.close();
+      payloads = null;
       db?.close();
       db = null;
       post({ type: "closed" });

@@ -6,7 +6,7 @@
 // behind the one it is committing, and an inline batch only runs when none is in flight
 // (write-queue.ts).
 import type { Database } from "bun:sqlite";
-import type { CommittedRows } from "./write-batch.ts";
+import type { CommittedRows, WriterPayloads } from "./write-batch.ts";
 import { executeBatch, type BatchReply, type WriteCommand } from "./write-commands.ts";
 
 export interface Writer {
@@ -19,10 +19,12 @@ export class InlineWriter implements Writer {
     private readonly db: Database,
     private readonly busyRetryMs: number,
     private readonly committed: CommittedRows,
+    /** No sink: payloads written here stay inline (a second fsync would cost small batches more). */
+    private readonly payloads: WriterPayloads,
   ) {}
 
   run(commands: WriteCommand[]): Promise<BatchReply> {
-    return Promise.resolve(executeBatch(this.db, commands, this.busyRetryMs, this.committed));
+    return Promise.resolve(executeBatch(this.db, commands, this.busyRetryMs, this.committed, this.payloads));
   }
 
   async close(): Promise<void> {}

@@ -15,6 +15,7 @@
 // bootstrap runs again and completes, so a half-restored directory is never served.
 import type { Database } from "bun:sqlite";
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { payloadDirOf } from "./payload-files.ts";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { retry, type RetryPolicy } from "../util/retry.ts";
@@ -73,6 +74,7 @@ export async function bootstrapFromObjectStore(options: BootstrapOptions, object
   writeFileSync(marker, `${new Date().toISOString()}\n`, { flush: true });
   fsyncDirectory(options.root);
   for (const suffix of ["", "-wal", "-shm", "-journal"]) rmSync(`${options.dbPath}${suffix}`, { force: true });
+  rmSync(payloadDirOf(options.dbPath), { recursive: true, force: true });
   rmSync(join(options.root, "local"), { recursive: true, force: true });
   rmSync(join(options.root, "cache"), { recursive: true, force: true });
 

@@ -4,7 +4,9 @@
 //
 // Method: one real server process (`bun run src/server.ts`) on a temporary data directory,
 // 3 byte streams and 2 JSON streams, 24 concurrent writers (plain byte appends, plain JSON
-// appends of 1–3 records, idempotent producers on both kinds). Each writer sends one request
+// appends of 1–3 records, idempotent producers on both kinds). A quarter of the appends
+// carry a few KB, and the server is set to commit even small batches of them on its writer
+// thread, which keeps such payloads in payload files: both commit paths are crashed. Each writer sends one request
 // at a time and keeps a ledger entry for every append: acknowledged (2xx, with the
 // `Stream-Next-Offset` it got), refused with "nothing was written" (408/429/503), or in
 // flight (sent, never answered). After a seeded random delay the server is SIGKILLed mid-load
@@ -41,6 +43,8 @@ const REQUEST_TIMEOUT_MS = 10_000;
 const SAMPLED_OFFSETS_PER_STREAM = 3;
 /** Statuses whose contract is "nothing was written" (src/http/write-wait.ts). */
 const NOTHING_WRITTEN = new Set([408, 429, 503]);
+/** Batches of a few large appends go to the writer thread and its payload files, which fill and close. */
+const SERVER_ENV = { DS_WRITER_THREAD_MIN_BATCH_BYTES: "4096", DS_WAL_PAYLOAD_FILE_MIN_BYTES: "1024", DS_WAL_PAYLOAD_FILE_MAX_BYTES: "262144" };
 
 const SEED = process.env.CRASH_SEED ? Number(process.env.CRASH_SEED) >>> 0 : (Math.random() * 2 ** 32) >>> 0;
 
@@ -144,12 +148,14 @@ function newAppend(writer: Writer, round: number): Append {
   const stream = writer.streams[randInt(writer.rng, 0, writer.streams.length - 1)]!;
   let body: string;
   let records: string[] = [];
+  // About a quarter of the appends are large enough to be kept in payload files.
+  const pad = writer.rng() < 0.25 ? randInt(writer.rng, 1500, 5000) : randInt(writer.rng, 0, 48);
   if (writer.kind === "bytes") {
     // Self-describing and variable-length, so a torn or foreign record cannot parse.
-    body = `${id}.${"x".repeat(randInt(writer.rng, 0, 48))};`;
+    body = `${id}.${"x".repeat(pad)};`;
   } else {
     const count = randInt(writer.rng, 1, 3);
-    records = Array.from({ length: count }, (_, i) => JSON.stringify({ a: id, w: writer.index, n: order, i, k: count }));
+    records = Array.from({ length: count }, (_, i) => JSON.stringify({ a: id, w: writer.index, n: order, i, k: count, p: i === 0 ? "x".repeat(pad) : "" }));
     body = `[${records.join(",")}]`;
   }
   const append: Append = {
@@ -473,7 +479,7 @@ afterAll(async () => {
 });
 
 test("the server creates 3 byte streams and 2 JSON streams on a fresh data dir", async () => {
-  server = await startServerProcess({ root });
+  server = await startServerProcess({ root, env: SERVER_ENV });
   for (const s of STREAMS) {
     const response = await fetch(`${server.url}/v1/stream/${s.name}`, { method: "PUT", headers: { "content-type": s.contentType } });
     expect(response.status).toBe(201);
@@ -505,7 +511,7 @@ KILL_DELAYS.forEach((killDelayMs, i) => {
       await Promise.all(running); // every request is now answered or failed
       const acked = [...ledger.values()].filter((a) => a.state === "acked").length - ackedBefore;
 
-      server = await startServerProcess({ root });
+      server = await startServerProcess({ root, env: SERVER_ENV });
       const stats = await verifyAfterRestart(server.url, writers, makeRng(SEED + round), problems);
       totals.acked += acked;
       totals.inflight += stats.inflight;

@@ -1,5 +1,5 @@
-// Goal: SIGKILL at any moment of sealing, uploading and publishing loses nothing and breaks
-// no invariant of tiered storage.
+// Goal: SIGKILL at any moment of sealing, uploading and publishing, or of writing and
+// removing payload files, loses nothing and breaks no invariant of tiered storage.
 //
 // Method: a real server process on one data directory (local object store under it), tiny
 // segments and fast ticks, writers appending to two byte streams and one JSON stream. Each
@@ -13,7 +13,11 @@
 //   * offsets are contiguous: segments tile [0, sealed_through], and WAL rows tile the rest
 //     up to the head without gaps or overlaps;
 //   * the published manifest is never ahead of uploaded segments: it lists a prefix of the
-//     catalog's uploaded segments, with the same ends, and each listed object exists whole.
+//     catalog's uploaded segments, with the same ends, and each listed object exists whole;
+//   * each payload file's counters equal the WAL rows pointing into it, and (after a clean
+//     stop) the files on disk are exactly the listed ones.
+// About a third of the appends are large enough for payload files, which are kept small so
+// they fill, close and are removed within a round.
 // At the end everything is published and a bootstrap from the bucket alone reads the same.
 // CHAOS_SEED=<seed> (printed) fixes the kill schedule and bodies; timing still varies.
 import { Database } from "bun:sqlite";
@@ -21,6 +25,7 @@ import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
 import { cpSync } from "node:fs";
 import { join } from "node:path";
 import { parseManifest } from "../../src/storage/manifest.ts";
+import { listPayloadFiles, payloadDirOf } from "../../src/storage/payload-files.ts";
 import { LocalObjectStore } from "../../src/storage/object-store/local.ts";
 import { manifestKey, segmentKey } from "../../src/storage/paths.ts";
 import { until } from "../support/app.ts";
@@ -29,7 +34,15 @@ import { makeTempDir, removeDir, startServerProcess, type ServerProcess } from "
 setDefaultTimeout(240_000);
 
 const ROUNDS = 20;
-const CRASH_POINTS = ["seal:after-rename", "seal:after-commit", "upload:after-segment-put", "publish:after-manifest-put", "publish:after-commit"];
+const CRASH_POINTS = [
+  "seal:after-rename",
+  "seal:after-commit",
+  "upload:after-segment-put",
+  "publish:after-manifest-put",
+  "publish:after-commit",
+  "payload:after-sync",
+  "payload:before-remove",
+];
 /** A round whose armed point is not reached in time is killed by the test instead. */
 const ROUND_MAX_MS = 4_000;
 const APPENDS_PER_WRITER_PER_ROUND = 400;
@@ -46,6 +59,11 @@ const ENV = {
   DS_BASE_WAL_GC_CHUNK_OFFSETS: "16",
   DS_PURGE_CHUNK_ROWS: "16",
   DS_WAL_DELETE_CHUNK_BYTES: "512",
+  // Batches of a few large appends go to the writer thread, whose payload files stay small.
+  DS_WRITER_THREAD_MIN_BATCH_BYTES: "1024",
+  DS_WAL_PAYLOAD_FILE_MIN_BYTES: "600",
+  DS_WAL_PAYLOAD_FILE_MAX_BYTES: "16384",
+  DS_WAL_PAYLOAD_INLINE_AFTER_MS: "400",
 };
 
 function makeRng(seed: number): () => number {
@@ -86,7 +104,7 @@ afterAll(async () => {
 });
 
 function bodyOf(stream: { name: string; json: boolean }, id: string): string {
-  const pad = "x".repeat(Math.floor(rng() * 120));
+  const pad = "x".repeat(rng() < 0.35 ? 600 + Math.floor(rng() * 2400) : Math.floor(rng() * 120));
   return stream.json ? JSON.stringify({ id, pad }) : `${id}:${pad}\n`;
 }
 
@@ -160,8 +178,31 @@ async function verifyReads(url: string): Promise<void> {
   }
 }
 
+/**
+ * In one snapshot, each payload file's counters equal the WAL rows pointing into it. With the
+ * server stopped (cleanly: every removal done), the files on disk are exactly those listed.
+ */
+function verifyPayloadFiles(db: Database, stopped: boolean): void {
+  db.transaction(() => {
+    const files = db.query<{ id: number; live_rows: number; live_bytes: number; size_bytes: number }, []>("SELECT id, live_rows, live_bytes, size_bytes FROM payload_files").all();
+    const refs = db
+      .query<{ id: number; n: number; bytes: number; end: number }, []>(
+        "SELECT payload_file AS id, COUNT(*) AS n, SUM(payload_len) AS bytes, MAX(payload_position + 16 + payload_len) AS end FROM wal WHERE payload_file IS NOT NULL GROUP BY payload_file",
+      )
+      .all();
+    for (const ref of refs) {
+      const file = files.find((f) => f.id === ref.id);
+      expect(file, `payload file ${ref.id} listed`).toBeDefined();
+      expect([file!.live_rows, file!.live_bytes], `payload file ${ref.id} counters`).toEqual([ref.n, ref.bytes]);
+      expect(ref.end, `payload file ${ref.id} size`).toBeLessThanOrEqual(file!.size_bytes);
+    }
+    for (const file of files) if (!refs.some((r) => r.id === file.id)) expect(file.live_rows, `payload file ${file.id} counters`).toBe(0);
+    if (stopped) expect(listPayloadFiles(payloadDirOf(join(root, "wal.sqlite")))).toEqual(files.map((f) => f.id).sort((a, b) => a - b));
+  })();
+}
+
 /** Offsets tile [0, head) across segments and WAL rows; the manifest trails uploads. */
-async function verifyStorage(): Promise<void> {
+async function verifyStorage(stopped = false): Promise<void> {
   const objects = new LocalObjectStore(join(root, "objects"));
   // The manifest first: anything it lists was marked uploaded before it was written.
   const manifests = new Map<string, ReturnType<typeof parseManifest> | null>();
@@ -208,6 +249,7 @@ async function verifyStorage(): Promise<void> {
         expect((await objects.head(segmentKey(name, i)))?.size, `${name} segment ${i} object`).toBe(segments[i]!.size_bytes);
       }
     }
+    verifyPayloadFiles(db, stopped);
   } finally {
     db.close();
   }
@@ -263,7 +305,7 @@ test(`${ROUNDS} SIGKILLs during seal, upload and publish keep every invariant (s
     }
   }, 30_000, "everything published");
   await server.stop("SIGTERM");
-  await verifyStorage();
+  await verifyStorage(true);
 
   // A new machine with a copy of the bucket only.
   const restored = makeTempDir("ds-chaos-restored-");

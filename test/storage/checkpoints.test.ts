@@ -13,6 +13,8 @@ afterEach(async () => {
 });
 
 const MiB = 1024 * 1024;
+/** The appends below must reach SQLite's WAL: large payloads stay inline instead of going to payload files. */
+const INLINE = { DS_WAL_PAYLOAD_FILE_MIN_BYTES: "0" };
 
 function pragma(a: TestApp, name: string): number {
   const row = a.engine.db.query<Record<string, number>, []>(`PRAGMA ${name}`).get()!;
@@ -30,7 +32,7 @@ async function appendNoise(a: TestApp, total: number): Promise<void> {
 }
 
 test("by default a background thread checkpoints and commits only checkpoint at the backstop", async () => {
-  app = await createTestApp({ DS_SQLITE_CHECKPOINT_MS: "10" });
+  app = await createTestApp({ ...INLINE, DS_SQLITE_CHECKPOINT_MS: "10" });
   expect(app.engine.checkpointer).not.toBeNull();
   expect(pragma(app, "wal_autocheckpoint")).toBe((64 * MiB) / pragma(app, "page_size"));
   expect(pragma(app, "journal_size_limit")).toBe(64 * MiB);
@@ -43,14 +45,14 @@ test("by default a background thread checkpoints and commits only checkpoint at 
 
 test("the backstop bounds the WAL when background checkpoints do not come", async () => {
   // The background thread waits ten minutes: only the writers' backstop can checkpoint.
-  app = await createTestApp({ DS_SQLITE_CHECKPOINT_MS: "600000", DS_SQLITE_WAL_MAX_MB: "1" });
+  app = await createTestApp({ ...INLINE, DS_SQLITE_CHECKPOINT_MS: "600000", DS_SQLITE_WAL_MAX_MB: "1" });
   await appendNoise(app, 8 * MiB);
   expect(app.engine.checkpointer!.stats.checkpoints).toBe(0);
   expect(statSync(`${app.config.dbPath}-wal`).size).toBeLessThan(2 * MiB);
 });
 
 test("DS_SQLITE_CHECKPOINT_MS=0 leaves checkpoints to SQLite", async () => {
-  app = await createTestApp({ DS_SQLITE_CHECKPOINT_MS: "0" });
+  app = await createTestApp({ ...INLINE, DS_SQLITE_CHECKPOINT_MS: "0" });
   expect(app.engine.checkpointer).toBeNull();
   expect(pragma(app, "wal_autocheckpoint")).toBe(1000);
   const metrics = (await (await app.request("/metrics")).json()) as { wal_checkpoints: unknown };

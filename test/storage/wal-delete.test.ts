@@ -52,7 +52,7 @@ test("published history goes chunk by chunk, oldest first, and stops at the publ
   expect(offsetsOf(db, 1)).toEqual([150, 160, 170, 180, 190]);
   expect(offsetsOf(db, 2)).toEqual([0]);
   // Nothing left under the bound: nothing deleted, nothing more.
-  expect(deleteWalThrough(db, 1, 149, { rows: 100, bytes: 2500 })).toEqual({ rows: 0, records: 0, bytes: 0, more: false });
+  expect(deleteWalThrough(db, 1, 149, { rows: 100, bytes: 2500 })).toEqual({ rows: 0, records: 0, bytes: 0, more: false, deadPayloadFiles: [] });
 });
 
 test("the row bound holds for small rows, and a chunk ending exactly at the last row says so", () => {

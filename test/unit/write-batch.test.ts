@@ -4,6 +4,7 @@
 import { expect, test } from "bun:test";
 import type { AppendRequest } from "../../src/engine/append-checks.ts";
 import { splitJsonValues } from "../../src/engine/json-split.ts";
+import { PayloadFileReader } from "../../src/storage/payload-files.ts";
 import { Reader } from "../../src/engine/reader.ts";
 import { committedRowsFrom } from "../../src/engine/write-batch.ts";
 import { executeBatch, type WriteCommand } from "../../src/engine/write-commands.ts";
@@ -44,7 +45,7 @@ test("consecutive records with equal keys share a row; a new key starts a new ro
   const row = getStreamByName(db, "s")!;
   expect(row.next_offset).toBe(5);
 
-  const reader = new Reader(db, () => null, null);
+  const reader = new Reader(db, () => null, null, new PayloadFileReader("/nonexistent"));
   const limits = { maxRecords: 100, maxBytes: 1 << 20, keyScanMaxOffsets: 1000 };
   const keyed = await reader.read(row, -1, limits, b);
   expect(keyed.chunks.flatMap((c) => splitJsonValues(c)).map(dec)).toEqual(["3"]);

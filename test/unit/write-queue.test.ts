@@ -21,7 +21,7 @@ function scriptedWriter(label: string, runs: Run[]): Writer {
       return new Promise<BatchReply>((resolve) => {
         const names = commands.map((c) => (c.op === "append" ? c.req.name : c.op));
         const results = commands.map(() => ({ kind: "ok", tailSeq: 0, closed: false, duplicate: false, producer: null }) as const);
-        const reply: BatchReply = { ok: true, results, commitMs: 0, rows: [], removed: [], notify: [], purgeScheduled: false, purged: [], publishes: [] };
+        const reply: BatchReply = { ok: true, results, commitMs: 0, rows: [], removed: [], notify: [], purgeScheduled: false, purged: [], publishes: [], deadPayloadFiles: [] };
         runs.push({ writer: label, names, finish: () => resolve(reply) });
       });
     },

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import type { Logger } from "pino";
 import type { Config } from "../../config.ts";
 import type { ObjectStore } from "../../storage/object-store/object-store.ts";
+import type { PayloadFileReader } from "../../storage/payload-files.ts";
 import { SegmentStore } from "../../storage/segment-store.ts";
 import type { RetryPolicy } from "../../util/retry.ts";
 import type { StreamCache } from "../stream-cache.ts";
@@ -32,6 +33,7 @@ export class Tiering {
     streams: StreamCache,
     readonly objects: ObjectStore,
     readonly segments: SegmentStore,
+    private readonly payloads: PayloadFileReader,
     config: Config,
     log: Logger,
   ) {
@@ -69,7 +71,7 @@ export class Tiering {
 
   /** Builds go to the least busy worker thread, or run inline when there is none. */
   private builder(db: Database): SegmentBuilder {
-    if (this.buildWorkers.length === 0) return (plan) => buildSegment(db, plan, () => this.stopping);
+    if (this.buildWorkers.length === 0) return (plan) => buildSegment(db, this.payloads, plan, () => this.stopping);
     return (plan) => this.buildWorkers.reduce((idlest, worker) => (worker.busy < idlest.busy ? worker : idlest)).build(plan);
   }
 

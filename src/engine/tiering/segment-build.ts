@@ -2,6 +2,7 @@
 // commit is the caller's). Runs on a segmenter worker thread, or inline when there is none:
 // it reads SQLite and writes a file, and touches nothing else.
 import type { Database } from "bun:sqlite";
+import type { PayloadFileReader } from "../../storage/payload-files.ts";
 import { SegmentWriter } from "../../storage/segment/file.ts";
 import { readWalRowsWithKeys } from "../../storage/sqlite/wal.ts";
 import { jsonValueBounds } from "../json-split.ts";
@@ -44,7 +45,7 @@ const WAL_BYTES_PER_READ = 1024 * 1024;
  * Writes the segment; null when there was nothing to seal or `stopping()` turned true. Reads
  * the WAL a page at a time and writes completed blocks and yields after each page.
  */
-export async function buildSegment(db: Database, plan: BuildPlan, stopping: () => boolean): Promise<BuildResult | null> {
+export async function buildSegment(db: Database, payloads: PayloadFileReader, plan: BuildPlan, stopping: () => boolean): Promise<BuildResult | null> {
   const writer = await SegmentWriter.create(plan.path, plan.blockMaxBytes);
   const rowsPerRead = Math.max(4, Math.min(WAL_ROWS_PER_READ, Math.floor(WAL_BYTES_PER_READ / Math.max(1, plan.bytesPerRecord))));
   let bounds = new Uint32Array(256);
@@ -53,7 +54,7 @@ export async function buildSegment(db: Database, plan: BuildPlan, stopping: () =
   let done = false;
   try {
     while (!done && cursor <= plan.last && !stopping()) {
-      const walRows = readWalRowsWithKeys(db, plan.streamId, cursor, plan.last, rowsPerRead);
+      const walRows = readWalRowsWithKeys(db, payloads, plan.streamId, cursor, plan.last, rowsPerRead);
       if (walRows.length === 0) break; // a hole after a bootstrap: nothing more to seal
       for (const walRow of walRows) {
         const count = walRow.record_count;

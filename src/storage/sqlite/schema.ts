@@ -152,4 +152,26 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 4,
     sql: `ALTER TABLE manifests ADD COLUMN registry_sha256 TEXT;`,
   },
+  {
+    // Large payloads leave SQLite for payload files (storage/payload-files.ts): a row whose
+    // payload lives there has an empty `payload` and points to its record. The partial
+    // index finds a file's rows when its last few are moved back inline.
+    version: 5,
+    sql: `
+      ALTER TABLE wal ADD COLUMN payload_file INTEGER;
+      ALTER TABLE wal ADD COLUMN payload_position INTEGER;
+      CREATE INDEX wal_payload_file_idx ON wal(payload_file) WHERE payload_file IS NOT NULL;
+
+      -- One row per payload file on disk. AUTOINCREMENT: a file id (and name) is never
+      -- reused. live_* count the rows that point into it; a closed file with none is removed.
+      CREATE TABLE payload_files (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        created_at_ms INTEGER NOT NULL,
+        size_bytes INTEGER NOT NULL DEFAULT 0,
+        live_rows INTEGER NOT NULL DEFAULT 0,
+        live_bytes INTEGER NOT NULL DEFAULT 0,
+        closed INTEGER NOT NULL DEFAULT 0
+      );
+    `,
+  },
 ];

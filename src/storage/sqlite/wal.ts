@@ -1,10 +1,18 @@
 // The `wal` table: every acknowledged record of a stream until it is published (spec 02
 // §2.3). A row holds one append's records: one record, or on JSON streams all messages of
 // the append as comma-separated values (`record_count` of them), so a JSON batch costs one
-// row instead of one per message. `offset` is the seq of the row's first record.
-// `payload` is the last column: reading the columns before it never walks a large
-// payload's overflow pages.
+// row instead of one per message. `offset` is the seq of the row's first record. The
+// columns read most (offsets, counts, times, lengths) come before `payload`: reading them
+// never walks a large payload's overflow pages.
+//
+// A large payload written by the writer thread lives in a payload file instead
+// (storage/payload-files.ts): the row's `payload` is empty and `payload_file`,
+// `payload_position` say where its record is. Reads here return every row with its bytes,
+// wherever they are.
 import type { Database } from "bun:sqlite";
+import { crashPoint } from "../../util/crash-point.ts";
+import { PAYLOAD_HEADER_BYTES, PayloadGoneError, type PayloadAppender, type PayloadFileReader } from "../payload-files.ts";
+import { addPayloadRecords, openPayloadFile, releasePayloadRecords, type PayloadRelease } from "./payload-files.ts";
 
 export interface WalRow {
   offset: number;
@@ -23,41 +31,113 @@ export interface WalInsert {
   routingKey: Uint8Array | null;
 }
 
-const COLUMNS = "stream_id, offset, record_count, ts_ms, payload_len, routing_key, payload";
+/** Where a writer puts payloads of at least `minBytes` (only the writer thread has one). */
+export interface PayloadSink {
+  appender: PayloadAppender;
+  minBytes: number;
+}
+
+const COLUMNS = "stream_id, offset, record_count, ts_ms, payload_len, routing_key, payload, payload_file, payload_position";
+const COLUMN_COUNT = 9;
 const INSERT_PREFIX = `INSERT INTO wal (${COLUMNS}) VALUES `;
 /** Statement sizes used for multi-row inserts: few distinct statements stay cached. */
 const INSERT_CHUNKS = [64, 16, 4, 1] as const;
-const insertSql = new Map(INSERT_CHUNKS.map((n) => [n, INSERT_PREFIX + Array(n).fill("(?, ?, ?, ?, ?, ?, ?)").join(", ")]));
+const insertSql = new Map(INSERT_CHUNKS.map((n) => [n, INSERT_PREFIX + Array(n).fill(`(${Array(COLUMN_COUNT).fill("?").join(", ")})`).join(", ")]));
+const EMPTY = new Uint8Array(0);
 
 /**
- * Inserts rows with multi-row statements: one statement step per up to 64 rows costs
- * about 40% less per row than one step per row.
+ * Inserts rows with multi-row statements (one statement step per up to 64 rows costs about
+ * 40% less per row than one step per row). With a sink, the payloads of at least
+ * `minBytes` are first written to a payload file and synced; the rows then point to them.
+ * Returns the payload files that became dead (a file closed here with no rows left).
  */
-export function insertWalRows(db: Database, rows: readonly WalInsert[]): void {
+export function insertWalRows(db: Database, rows: readonly WalInsert[], sink: PayloadSink | null = null, nowMs = Date.now()): number[] {
+  const external = sink ? writePayloads(db, rows, sink, nowMs) : null;
   let at = 0;
   for (const chunk of INSERT_CHUNKS) {
     if (rows.length - at < chunk) continue;
     const statement = db.query<never, Array<number | Uint8Array | null>>(insertSql.get(chunk)!);
-    const args = new Array<number | Uint8Array | null>(chunk * 7);
+    const args = new Array<number | Uint8Array | null>(chunk * COLUMN_COUNT);
     while (rows.length - at >= chunk) {
       for (let i = 0; i < chunk; i++) {
         const r = rows[at + i]!;
-        const b = i * 7;
+        const position = external?.positions.get(r);
+        const b = i * COLUMN_COUNT;
         args[b] = r.streamId;
         args[b + 1] = r.offset;
         args[b + 2] = r.recordCount;
         args[b + 3] = r.tsMs;
         args[b + 4] = r.payload.byteLength;
         args[b + 5] = r.routingKey;
-        args[b + 6] = r.payload;
+        args[b + 6] = position === undefined ? r.payload : EMPTY;
+        args[b + 7] = position === undefined ? null : external!.file;
+        args[b + 8] = position ?? null;
       }
       statement.run(...args);
       at += chunk;
     }
   }
+  return external?.dead ?? [];
 }
 
-const SELECT = "SELECT offset, record_count, ts_ms, payload FROM wal";
+/**
+ * Commit order of a row with its payload in a file: 1. the record is written and the file
+ * fdatasynced (here) 2. the row pointing to it and the file's counters are inserted in the
+ * batch's transaction 3. COMMIT. A crash before 3 leaves bytes nothing points to.
+ */
+function writePayloads(db: Database, rows: readonly WalInsert[], sink: PayloadSink, nowMs: number) {
+  const large = rows.filter((r) => r.payload.byteLength >= sink.minBytes && r.payload.byteLength > 0);
+  if (large.length === 0) return null;
+  let bytes = 0;
+  for (const r of large) bytes += r.payload.byteLength;
+  let dead: number[] = [];
+  if (sink.appender.needsNewFile(bytes + large.length * PAYLOAD_HEADER_BYTES)) {
+    const opened = openPayloadFile(db, nowMs);
+    dead = opened.dead;
+    sink.appender.startFile(opened.id);
+  }
+  const at = sink.appender.append(large.map((r) => ({ streamId: r.streamId, seq: r.offset, payload: r.payload })));
+  crashPoint("payload:after-sync");
+  const file = sink.appender.fileId;
+  addPayloadRecords(db, file, large.length, bytes, sink.appender.position);
+  const positions = new Map<WalInsert, number>();
+  for (let i = 0; i < large.length; i++) positions.set(large[i]!, at[i]!);
+  return { file, positions, dead };
+}
+
+/** A row as stored: its bytes inline, or where they are in a payload file. */
+interface StoredRow {
+  offset: number;
+  payload: Uint8Array;
+  payload_len: number;
+  payload_file: number | null;
+  payload_position: number | null;
+}
+
+/** A query can only race a collection so often: one retry sees the row gone. */
+const PAYLOAD_READ_ATTEMPTS = 3;
+
+/**
+ * Runs `query` and fills in the payloads kept in files. A file can be removed between the
+ * query and the read (the writer thread collected the row meanwhile): the query then runs
+ * again, and no longer sees the row.
+ */
+function withPayloads<T extends StoredRow>(payloads: PayloadFileReader, streamId: number, query: () => T[]): T[] {
+  for (let attempt = 1; ; attempt++) {
+    const rows = query();
+    try {
+      for (const row of rows) {
+        if (row.payload_file !== null) row.payload = payloads.read(row.payload_file, row.payload_position!, row.payload_len, streamId, row.offset);
+      }
+      return rows;
+    } catch (error) {
+      if (!(error instanceof PayloadGoneError) || attempt >= PAYLOAD_READ_ATTEMPTS) throw error;
+    }
+  }
+}
+
+const STORED = "payload, payload_len, payload_file, payload_position";
+const SELECT = `SELECT offset, record_count, ts_ms, ${STORED} FROM wal`;
 
 /** Start offset of the row holding `seq`, or null when no row starts at or before it. */
 export function walRowStartAtOrBefore(db: Database, streamId: number, seq: number): number | null {
@@ -69,11 +149,15 @@ export function walRowStartAtOrBefore(db: Database, streamId: number, seq: numbe
   return row && row.end >= seq ? row.offset : null;
 }
 
+type StoredWalRow = WalRow & StoredRow;
+
 /** Up to `limit` rows whose first offset is in [from, to], in order. */
-export function readWalRows(db: Database, streamId: number, from: number, to: number, limit: number): WalRow[] {
-  return db
-    .query<WalRow, [number, number, number, number]>(`${SELECT} WHERE stream_id = ? AND offset >= ? AND offset <= ? ORDER BY offset LIMIT ?`)
-    .all(streamId, from, to, limit);
+export function readWalRows(db: Database, payloads: PayloadFileReader, streamId: number, from: number, to: number, limit: number): WalRow[] {
+  return withPayloads(payloads, streamId, () =>
+    db
+      .query<StoredWalRow, [number, number, number, number]>(`${SELECT} WHERE stream_id = ? AND offset >= ? AND offset <= ? ORDER BY offset LIMIT ?`)
+      .all(streamId, from, to, limit),
+  );
 }
 
 export interface WalRowWithKey extends WalRow {
@@ -81,29 +165,44 @@ export interface WalRowWithKey extends WalRow {
 }
 
 /** Up to `limit` rows from offset `from` to `to`, with their routing keys (for sealing). */
-export function readWalRowsWithKeys(db: Database, streamId: number, from: number, to: number, limit: number): WalRowWithKey[] {
-  return db
-    .query<WalRowWithKey, [number, number, number, number]>(
-      "SELECT offset, record_count, ts_ms, routing_key, payload FROM wal WHERE stream_id = ? AND offset >= ? AND offset <= ? ORDER BY offset LIMIT ?",
-    )
-    .all(streamId, from, to, limit);
+export function readWalRowsWithKeys(db: Database, payloads: PayloadFileReader, streamId: number, from: number, to: number, limit: number): WalRowWithKey[] {
+  return withPayloads(payloads, streamId, () =>
+    db
+      .query<WalRowWithKey & StoredRow, [number, number, number, number]>(
+        `SELECT offset, record_count, ts_ms, routing_key, ${STORED} FROM wal WHERE stream_id = ? AND offset >= ? AND offset <= ? ORDER BY offset LIMIT ?`,
+      )
+      .all(streamId, from, to, limit),
+  );
 }
 
 /** Up to `limit` rows whose first offset is in [from, to] and whose routing key is `key`. */
-export function readWalRowsByKey(db: Database, streamId: number, from: number, to: number, key: Uint8Array, limit: number): WalRow[] {
-  return db
-    .query<WalRow, [number, number, number, Uint8Array, number]>(
-      `${SELECT} WHERE stream_id = ? AND offset >= ? AND offset <= ? AND routing_key = ? ORDER BY offset LIMIT ?`,
-    )
-    .all(streamId, from, to, key, limit);
+export function readWalRowsByKey(
+  db: Database,
+  payloads: PayloadFileReader,
+  streamId: number,
+  from: number,
+  to: number,
+  key: Uint8Array,
+  limit: number,
+): WalRow[] {
+  return withPayloads(payloads, streamId, () =>
+    db
+      .query<StoredWalRow, [number, number, number, Uint8Array, number]>(
+        `${SELECT} WHERE stream_id = ? AND offset >= ? AND offset <= ? AND routing_key = ? ORDER BY offset LIMIT ?`,
+      )
+      .all(streamId, from, to, key, limit),
+  );
 }
 
 /** The row holding `seq`, or null. */
-export function getWalRowHolding(db: Database, streamId: number, seq: number): WalRow | null {
-  const row = db
-    .query<WalRow, [number, number]>(`${SELECT} WHERE stream_id = ? AND offset <= ? ORDER BY offset DESC LIMIT 1`)
-    .get(streamId, seq);
-  return row && row.offset + row.record_count > seq ? row : null;
+export function getWalRowHolding(db: Database, payloads: PayloadFileReader, streamId: number, seq: number): WalRow | null {
+  const rows = withPayloads(payloads, streamId, () => {
+    const row = db
+      .query<StoredWalRow, [number, number]>(`${SELECT} WHERE stream_id = ? AND offset <= ? ORDER BY offset DESC LIMIT 1`)
+      .get(streamId, seq);
+    return row && row.offset + row.record_count > seq ? [row] : [];
+  });
+  return rows[0] ?? null;
 }
 
 /**
@@ -134,9 +233,11 @@ export interface DeletedRows {
   bytes: number;
   /** Rows in the range are left for another chunk. */
   more: boolean;
+  /** Payload files no row points into any more: to remove once this transaction commits. */
+  deadPayloadFiles: number[];
 }
 
-const NOTHING_DELETED: DeletedRows = { rows: 0, records: 0, bytes: 0, more: false };
+const NOTHING_DELETED: DeletedRows = { rows: 0, records: 0, bytes: 0, more: false, deadPayloadFiles: [] };
 
 /**
  * Deletes one chunk of a stream's rows with offsets at or below `throughSeq` (covered by
@@ -152,15 +253,57 @@ export function deleteWalThrough(db: Database, streamId: number, throughSeq: num
   if (candidates.length === 0) return NOTHING_DELETED;
   const taken = rowsInChunk(candidates.map((c) => c.payload_len), chunk);
   const gone = db
-    .query<{ record_count: number; payload_len: number }, [number, number]>(
-      "DELETE FROM wal WHERE stream_id = ? AND offset <= ? RETURNING record_count, payload_len",
+    .query<{ record_count: number; payload_len: number; payload_file: number | null }, [number, number]>(
+      "DELETE FROM wal WHERE stream_id = ? AND offset <= ? RETURNING record_count, payload_len, payload_file",
     )
     .all(streamId, candidates[taken - 1]!.offset);
   let records = 0;
   let bytes = 0;
+  const released = new Map<number, PayloadRelease>();
   for (const row of gone) {
     records += row.record_count;
     bytes += row.payload_len;
+    if (row.payload_file !== null) release(released, row.payload_file, row.payload_len);
   }
-  return { rows: gone.length, records, bytes, more: taken < candidates.length };
+  return { rows: gone.length, records, bytes, more: taken < candidates.length, deadPayloadFiles: releasePayloadRecords(db, released) };
+}
+
+function release(released: Map<number, PayloadRelease>, file: number, bytes: number): void {
+  const entry = released.get(file);
+  if (entry) {
+    entry.rows += 1;
+    entry.bytes += bytes;
+  } else {
+    released.set(file, { rows: 1, bytes });
+  }
+}
+
+export interface InlinedRows {
+  rows: number;
+  /** Rows of the file are left for another chunk. */
+  more: boolean;
+  deadPayloadFiles: number[];
+}
+
+/**
+ * Moves up to one chunk of the rows whose payloads are in file `file` back inline (their
+ * bytes into `payload`): what is left of a file whose other rows were collected long ago,
+ * kept by streams that stay in the WAL. The file is dead once its last row has moved.
+ */
+export function inlinePayloadsOf(db: Database, payloads: PayloadFileReader, file: number, chunk: DeleteChunk): InlinedRows {
+  const limit = Math.max(1, chunk.rows);
+  const candidates = db
+    .query<{ id: number; stream_id: number; offset: number; payload_len: number; payload_position: number }, [number, number]>(
+      "SELECT id, stream_id, offset, payload_len, payload_position FROM wal WHERE payload_file = ? ORDER BY id LIMIT ?",
+    )
+    .all(file, limit + 1);
+  const taken = rowsInChunk(candidates.map((c) => c.payload_len), chunk);
+  const update = db.query<never, [Uint8Array, number]>("UPDATE wal SET payload = ?, payload_file = NULL, payload_position = NULL WHERE id = ?");
+  let bytes = 0;
+  for (const row of candidates.slice(0, taken)) {
+    update.run(payloads.read(file, row.payload_position, row.payload_len, row.stream_id, row.offset), row.id);
+    bytes += row.payload_len;
+  }
+  const dead = releasePayloadRecords(db, new Map([[file, { rows: taken, bytes }]]));
+  return { rows: taken, more: taken < candidates.length, deadPayloadFiles: dead };
 }

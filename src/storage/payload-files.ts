@@ -1,0 +1,269 @@
+// WAL payload files: the large payloads of WAL rows, kept beside SQLite instead of in it
+// (docs/storage.md, "Payload files"). In SQLite a payload costs its bytes three times
+// over: written into SQLite's WAL, copied into the database file by a checkpoint, then
+// read back page by page to free its overflow chain when the rows are collected (measured:
+// collecting published 10 KB rows took a quarter of JSON ingest). Here a batch's payloads
+// are one write and one fdatasync, a read is one pread, and collecting them ends in
+// deleting a whole file.
+//
+// A file is `<db path>-payloads/<id>.payload`; ids come from the `payload_files` table and
+// are never reused. A record is a 16-byte header (the row's stream incarnation id and first
+// seq, u64 big-endian each) followed by the payload. The header goes to disk with the
+// payload and is checked on every read, so a row can never be handed another row's bytes.
+//
+// This module only touches files; which records live where, and when a file may go, is
+// SQLite's (storage/sqlite/payload-files.ts), committed in the batches that change it.
+import { closeSync, fdatasyncSync, mkdirSync, openSync, readdirSync, readSync, rmSync, statSync, writevSync } from "node:fs";
+import { join } from "node:path";
+
+export const PAYLOAD_HEADER_BYTES = 16;
+const SUFFIX = ".payload";
+/** writev takes at most IOV_MAX (1024 on Linux) buffers per call. */
+const WRITEV_MAX_BUFFERS = 1024;
+
+/** The payload directory that belongs to a database file (like SQLite's `-wal` and `-shm`). */
+export function payloadDirOf(dbPath: string): string {
+  return `${dbPath}-payloads`;
+}
+
+export function payloadFilePath(dir: string, id: number): string {
+  return join(dir, `${String(id).padStart(12, "0")}${SUFFIX}`);
+}
+
+/** Ids of the payload files present in `dir` (none when it does not exist). */
+export function listPayloadFiles(dir: string): number[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const ids: number[] = [];
+  for (const name of names) {
+    if (!name.endsWith(SUFFIX)) continue;
+    const id = Number(name.slice(0, -SUFFIX.length));
+    if (Number.isSafeInteger(id) && id > 0) ids.push(id);
+  }
+  return ids.sort((a, b) => a - b);
+}
+
+/** Bytes the payload files in `dir` take on disk. */
+export function payloadFilesBytes(dir: string): number {
+  let total = 0;
+  for (const id of listPayloadFiles(dir)) {
+    try {
+      total += statSync(payloadFilePath(dir, id)).size;
+    } catch {
+      // removed meanwhile
+    }
+  }
+  return total;
+}
+
+/** Deletes the files of ids whose last record SQLite no longer references (after that commit). */
+export function removePayloadFiles(dir: string, ids: readonly number[]): void {
+  for (const id of ids) rmSync(payloadFilePath(dir, id), { force: true });
+}
+
+export function encodePayloadHeader(streamId: number, seq: number): Uint8Array {
+  const header = new Uint8Array(PAYLOAD_HEADER_BYTES);
+  const view = new DataView(header.buffer);
+  view.setBigUint64(0, BigInt(streamId));
+  view.setBigUint64(8, BigInt(seq));
+  return header;
+}
+
+/** Whether `record` starts with the header of (`streamId`, `seq`). */
+export function payloadHeaderMatches(record: Uint8Array, streamId: number, seq: number): boolean {
+  if (record.byteLength < PAYLOAD_HEADER_BYTES) return false;
+  const view = new DataView(record.buffer, record.byteOffset, PAYLOAD_HEADER_BYTES);
+  return view.getBigUint64(0) === BigInt(streamId) && view.getBigUint64(8) === BigInt(seq);
+}
+
+/** The file a row points to is gone: the row was collected after the query that saw it. */
+export class PayloadGoneError extends Error {}
+
+/** The bytes at a row's position are not its record: the file is damaged. */
+export class PayloadCorruptError extends Error {}
+
+/** Reads records, keeping a few files open (reads of one stream's rows go to few files). */
+export class PayloadFileReader {
+  /** Open descriptors by file id, least recently used first. */
+  private readonly open = new Map<number, number>();
+
+  constructor(
+    readonly dir: string,
+    private readonly maxOpenFiles = 8,
+  ) {}
+
+  /** The `length`-byte payload of the row (`streamId`, `seq`) whose record is at `position` of file `id`. */
+  read(id: number, position: number, length: number, streamId: number, seq: number): Uint8Array {
+    const record = new Uint8Array(PAYLOAD_HEADER_BYTES + length);
+    const fd = this.descriptor(id);
+    let done = 0;
+    while (done < record.byteLength) {
+      const n = readSync(fd, record, done, record.byteLength - done, position + done);
+      if (n === 0) throw new PayloadCorruptError(`payload file ${id} ends before the record of stream ${streamId} at seq ${seq}`);
+      done += n;
+    }
+    if (!payloadHeaderMatches(record, streamId, seq)) {
+      throw new PayloadCorruptError(`payload file ${id} at ${position} does not hold the record of stream ${streamId} at seq ${seq}`);
+    }
+    return record.subarray(PAYLOAD_HEADER_BYTES);
+  }
+
+  /** Closes the descriptors of files that were removed (an open one keeps its disk space). */
+  forget(ids: readonly number[]): void {
+    for (const id of ids) {
+      const fd = this.open.get(id);
+      if (fd === undefined) continue;
+      this.open.delete(id);
+      closeSync(fd);
+    }
+  }
+
+  close(): void {
+    for (const fd of this.open.values()) closeSync(fd);
+    this.open.clear();
+  }
+
+  private descriptor(id: number): number {
+    const cached = this.open.get(id);
+    if (cached !== undefined) {
+      this.open.delete(id);
+      this.open.set(id, cached);
+      return cached;
+    }
+    let fd: number;
+    try {
+      fd = openSync(payloadFilePath(this.dir, id), "r");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") throw new PayloadGoneError(`payload file ${id} is gone`);
+      throw error;
+    }
+    this.open.set(id, fd);
+    if (this.open.size > this.maxOpenFiles) {
+      const [oldestId, oldestFd] = this.open.entries().next().value as [number, number];
+      this.open.delete(oldestId);
+      closeSync(oldestFd);
+    }
+    return fd;
+  }
+}
+
+export interface PayloadRecord {
+  streamId: number;
+  seq: number;
+  payload: Uint8Array;
+}
+
+/**
+ * Appends records to one file at a time (the writer thread's only). The caller decides
+ * when to start a file (SQLite hands out its id) and commits the references after
+ * `append` has returned: `append` ends with fdatasync, so no committed row ever points at
+ * bytes that could be lost.
+ */
+export class PayloadAppender {
+  private fd = -1;
+  private id = 0;
+  private end = 0;
+  /** The current file was created by the batch in progress (undone if it rolls back). */
+  private uncommitted = false;
+
+  constructor(
+    readonly dir: string,
+    /** A file takes records until it reaches this size (a batch never spans two files). */
+    readonly fileBytesMax: number,
+  ) {}
+
+  get fileId(): number {
+    return this.id;
+  }
+
+  /** Bytes written to the current file so far (its size once the writes are synced). */
+  get position(): number {
+    return this.end;
+  }
+
+  /** Whether records of `bytes` (headers included) need a new file first. */
+  needsNewFile(bytes: number): boolean {
+    return this.fd < 0 || (this.end > 0 && this.end + bytes > this.fileBytesMax);
+  }
+
+  startFile(id: number): void {
+    this.closeFile();
+    mkdirSync(this.dir, { recursive: true });
+    this.fd = openSync(payloadFilePath(this.dir, id), "wx");
+    this.id = id;
+    this.end = 0;
+    this.uncommitted = true;
+  }
+
+  /** Writes the records at the end of the current file, then fdatasync; returns each record's position. */
+  append(records: readonly PayloadRecord[]): number[] {
+    const positions: number[] = new Array(records.length);
+    const buffers: Uint8Array[] = [];
+    let at = this.end;
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i]!;
+      positions[i] = at;
+      buffers.push(encodePayloadHeader(record.streamId, record.seq), record.payload);
+      at += PAYLOAD_HEADER_BYTES + record.payload.byteLength;
+    }
+    let position = this.end;
+    for (let i = 0; i < buffers.length; i += WRITEV_MAX_BUFFERS) position += writeAll(this.fd, buffers.slice(i, i + WRITEV_MAX_BUFFERS), position);
+    fdatasyncSync(this.fd);
+    this.end = at;
+    return positions;
+  }
+
+  /** The batch that started the current file committed: the file is SQLite's to account for. */
+  committed(): void {
+    this.uncommitted = false;
+  }
+
+  /**
+   * The batch rolled back. A file it started is unknown to SQLite: removed. Records it
+   * wrote to an older file stay there unreferenced; they go when the file does.
+   */
+  rolledBack(): void {
+    if (!this.uncommitted) return;
+    const id = this.id;
+    this.closeFile();
+    rmSync(payloadFilePath(this.dir, id), { force: true });
+  }
+
+  close(): void {
+    this.closeFile();
+  }
+
+  private closeFile(): void {
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
+    this.id = 0;
+    this.end = 0;
+    this.uncommitted = false;
+  }
+}
+
+/** writev until every byte is down (a short write continues where it stopped); returns the bytes. */
+function writeAll(fd: number, buffers: Uint8Array[], position: number): number {
+  let total = 0;
+  for (const buffer of buffers) total += buffer.byteLength;
+  let written = writevSync(fd, buffers, position);
+  while (written < total) {
+    // Rare: the kernel took part of the vector. Finish the rest buffer by buffer.
+    let skip = written;
+    const rest: Uint8Array[] = [];
+    for (const buffer of buffers) {
+      if (skip >= buffer.byteLength) {
+        skip -= buffer.byteLength;
+        continue;
+      }
+      rest.push(skip > 0 ? buffer.subarray(skip) : buffer);
+      skip = 0;
+    }
+    written += writevSync(fd, rest, position + written);
+  }
+  return total;
+}

@@ -1,0 +1,110 @@
+// The `payload_files` table: which payload files exist and how many WAL rows point into each
+// (storage/payload-files.ts holds the files themselves). Counters change in the same
+// transaction as the rows they count, so a file is known empty exactly when its last row's
+// deletion commits; the file is removed after that commit (or at the next start-up).
+import type { Database } from "bun:sqlite";
+import { listPayloadFiles, removePayloadFiles } from "../payload-files.ts";
+
+/** Rows and payload bytes released from one file. */
+export interface PayloadRelease {
+  rows: number;
+  bytes: number;
+}
+
+/** Ids of closed files no row points into any more; their rows are deleted here. */
+function takeDeadFiles(db: Database): number[] {
+  return db
+    .query<{ id: number }, []>("DELETE FROM payload_files WHERE closed = 1 AND live_rows <= 0 RETURNING id")
+    .all()
+    .map((row) => row.id);
+}
+
+/**
+ * Registers a new file to append to. The file written before it is closed (it takes no
+ * more records); if none of its rows are left, it is returned as dead along with any other.
+ */
+export function openPayloadFile(db: Database, nowMs: number): { id: number; dead: number[] } {
+  db.query<never, []>("UPDATE payload_files SET closed = 1 WHERE closed = 0").run();
+  const dead = takeDeadFiles(db);
+  const row = db.query<{ id: number }, [number]>("INSERT INTO payload_files (created_at_ms) VALUES (?) RETURNING id").get(nowMs)!;
+  return { id: row.id, dead };
+}
+
+/** `rows` rows now point into file `id`, which has grown to `sizeBytes`. */
+export function addPayloadRecords(db: Database, id: number, rows: number, bytes: number, sizeBytes: number): void {
+  db.query<never, [number, number, number, number]>(
+    "UPDATE payload_files SET live_rows = live_rows + ?, live_bytes = live_bytes + ?, size_bytes = ? WHERE id = ?",
+  ).run(rows, bytes, sizeBytes, id);
+}
+
+/** Rows that pointed into these files were deleted or moved inline; returns the files now dead. */
+export function releasePayloadRecords(db: Database, released: ReadonlyMap<number, PayloadRelease>): number[] {
+  if (released.size === 0) return [];
+  const update = db.query<never, [number, number, number]>(
+    "UPDATE payload_files SET live_rows = live_rows - ?, live_bytes = live_bytes - ? WHERE id = ?",
+  );
+  for (const [id, release] of released) update.run(release.rows, release.bytes, id);
+  return takeDeadFiles(db);
+}
+
+/** Start-up: no file takes more records (the appender starts a new one); returns the dead ones. */
+export function closeAllPayloadFiles(db: Database): number[] {
+  db.query<never, []>("UPDATE payload_files SET closed = 1 WHERE closed = 0").run();
+  return takeDeadFiles(db);
+}
+
+export function payloadFileIds(db: Database): Set<number> {
+  return new Set(db.query<{ id: number }, []>("SELECT id FROM payload_files").all().map((row) => row.id));
+}
+
+/**
+ * The oldest closed file created before `createdBeforeMs` whose live bytes are under
+ * `liveShare` of its size: its few remaining rows are worth moving inline so the file can go.
+ */
+export function payloadFileToCompact(db: Database, createdBeforeMs: number, liveShare: number): number | null {
+  return (
+    db
+      .query<{ id: number }, [number, number]>(
+        "SELECT id FROM payload_files WHERE closed = 1 AND live_rows > 0 AND created_at_ms < ? AND live_bytes < size_bytes * ? ORDER BY id LIMIT 1",
+      )
+      .get(createdBeforeMs, liveShare)?.id ?? null
+  );
+}
+
+export interface PayloadFileTotals {
+  files: number;
+  sizeBytes: number;
+  liveBytes: number;
+}
+
+export function payloadFileTotals(db: Database): PayloadFileTotals {
+  const row = db
+    .query<{ files: number; size: number | null; live: number | null }, []>(
+      "SELECT COUNT(*) AS files, SUM(size_bytes) AS size, SUM(live_bytes) AS live FROM payload_files",
+    )
+    .get()!;
+  return { files: row.files, sizeBytes: row.size ?? 0, liveBytes: row.live ?? 0 };
+}
+
+export interface PayloadReconciliation {
+  /** Files removed: dead when the server stopped, or never committed. */
+  removed: number[];
+  /** Files the table lists that are not on disk (their rows cannot be read). */
+  missing: number[];
+}
+
+/**
+ * Start-up, before any writer runs: every file is closed (the appender starts a new one),
+ * files no row points into are removed, and so are files on disk the table does not list:
+ * left by a crash after the COMMIT that emptied them, or before the COMMIT of the batch
+ * that created them.
+ */
+export function reconcilePayloadFiles(db: Database, dir: string): PayloadReconciliation {
+  closeAllPayloadFiles(db);
+  const known = payloadFileIds(db);
+  const onDisk = listPayloadFiles(dir);
+  const removed = onDisk.filter((id) => !known.has(id));
+  removePayloadFiles(dir, removed);
+  const present = new Set(onDisk);
+  return { removed, missing: [...known].filter((id) => !present.has(id)) };
+}
