@@ -35,6 +35,7 @@ const envSchema = z.object({
   DS_WAL_PAYLOAD_FILE_MIN_BYTES: int(0, 2048),
   DS_WAL_PAYLOAD_FILE_MAX_BYTES: int(4096, 64 * MiB),
   DS_WAL_PAYLOAD_INLINE_AFTER_MS: int(0, 300_000),
+  DS_WAL_PAYLOAD_SPARE_FILES: int(0, 2),
 
   DS_READ_MAX_BYTES: int(1, 1 * MiB),
   DS_READ_MAX_RECORDS: int(1, 1000),
@@ -123,9 +124,10 @@ export interface Config {
   /**
    * Payload files (storage/payload-files.ts): the writer thread keeps payloads of at least
    * `minBytes` (0 = none) in files of about `fileMaxBytes`; a closed file whose other rows
-   * were collected has its last rows moved inline once it is `inlineAfterMs` old (0 = never).
+   * were collected has its last rows moved inline once it is `inlineAfterMs` old (0 = never);
+   * up to `spareFiles` emptied files are kept to be written over.
    */
-  walPayloads: { minBytes: number; fileMaxBytes: number; inlineAfterMs: number };
+  walPayloads: { minBytes: number; fileMaxBytes: number; inlineAfterMs: number; spareFiles: number };
   read: { maxBytes: number; maxRecords: number; keyScanMaxOffsets: number };
   live: { longPollDefaultMs: number; longPollMaxMs: number; sseKeepAliveMs: number; sseMaxConnectionMs: number };
   housekeeping: { expirySweepMs: number; expirySweepLimit: number; purgeChunk: DeleteChunk; renewalFlushMs: number };
@@ -349,6 +351,7 @@ export function parseConfig(
       minBytes: e.DS_WAL_PAYLOAD_FILE_MIN_BYTES,
       fileMaxBytes: e.DS_WAL_PAYLOAD_FILE_MAX_BYTES,
       inlineAfterMs: e.DS_WAL_PAYLOAD_INLINE_AFTER_MS,
+      spareFiles: e.DS_WAL_PAYLOAD_SPARE_FILES,
     },
     read: {
       maxBytes: e.DS_READ_MAX_BYTES,

@@ -104,7 +104,7 @@ export class Engine {
     this.gc = { appends: new GcPacer(gcPacing(config)), reads: new GcPacer(gcPacing(config)) };
     this.metas = new StreamMetaCache(db, config.engine.metaCacheEntries);
     this.queue = new WriteQueue(
-      new InlineWriter(db, config.ingest.busyRetryMs, this.streams, { sink: null, reader: this.payloads }),
+      new InlineWriter(db, config.ingest.busyRetryMs, this.streams, { sink: null, reader: this.payloads, keepSpares: config.walPayloads.spareFiles }),
       thread,
       {
         lingerMs: config.ingest.flushDelayMs,
@@ -113,6 +113,7 @@ export class Engine {
         maxQueueRequests: config.ingest.maxQueueRequests,
         maxQueueBytes: config.ingest.maxQueueBytes,
         offloadMinBytes: config.ingest.offloadMinBatchBytes,
+        offloadRecordBytes: config.walPayloads.minBytes,
         requestTimeoutMs: config.ingest.appendTimeoutMs,
       },
       {
@@ -141,7 +142,7 @@ export class Engine {
   /** Builds the engine on a migrated database, with the writer thread unless it is turned off. */
   static async open(db: Database, config: Config, log: Logger, deps: EngineDeps): Promise<Engine> {
     removeInterruptedBuilds(config.root);
-    const payloadFiles = reconcilePayloadFiles(db, payloadDirOf(config.dbPath));
+    const payloadFiles = reconcilePayloadFiles(db, payloadDirOf(config.dbPath), config.walPayloads.spareFiles);
     if (payloadFiles.removed.length > 0) log.info({ files: payloadFiles.removed }, "removed payload files no WAL row points into");
     if (payloadFiles.missing.length > 0) log.error({ files: payloadFiles.missing }, "payload files are missing: WAL rows pointing into them cannot be read");
     const thread =
@@ -155,6 +156,7 @@ export class Engine {
               gc: gcPacing(config),
               payloadMinBytes: config.walPayloads.minBytes,
               payloadFileMaxBytes: config.walPayloads.fileMaxBytes,
+              payloadSpareFiles: config.walPayloads.spareFiles,
             },
             (message) => {
               log.fatal({ message }, "writer thread failed");

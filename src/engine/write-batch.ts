@@ -43,6 +43,8 @@ export interface WriterPayloads {
   sink: PayloadSink | null;
   /** Reads payloads back (moving a file's last rows inline). */
   reader: PayloadFileReader;
+  /** Emptied files kept to be written over (storage/payload-files.ts). */
+  keepSpares: number;
 }
 
 /** Where a batch finds rows as last committed (the engine's stream cache). */

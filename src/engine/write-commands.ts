@@ -18,7 +18,7 @@ import { executeSchemaUpdate, executeSetProfile, type ProfileOutcome, type Schem
 import type { ProfileDocument } from "../profiles/profile.ts";
 import type { SchemaUpdate } from "../schema/schema-update.ts";
 import type { DeleteChunk } from "../storage/sqlite/wal.ts";
-import { removePayloadFiles } from "../storage/payload-files.ts";
+import { retirePayloadFiles } from "../storage/payload-files.ts";
 import { crashPoint } from "../util/crash-point.ts";
 import { batchBytes } from "./records.ts";
 import {
@@ -130,7 +130,7 @@ export function executeBatch(
       if (payloads && effects.deadPayloadFiles.length > 0) {
         crashPoint("payload:before-remove");
         payloads.reader.forget(effects.deadPayloadFiles);
-        removePayloadFiles(payloads.reader.dir, effects.deadPayloadFiles);
+        retirePayloadFiles(payloads.reader.dir, effects.deadPayloadFiles, payloads.keepSpares);
       }
       return { ok: true, results, commitMs: performance.now() - started, ...effects };
     } catch (error) {
@@ -153,6 +153,14 @@ export function executeBatch(
  */
 export function isBulkCommand(command: WriteCommand): boolean {
   return command.op === "collect-wal" || command.op === "commit-manifest" || command.op === "purge" || command.op === "inline-payloads";
+}
+
+/** The largest record a command carries (a JSON append's messages count as one: they are stored together). */
+export function largestRecordBytes(command: WriteCommand): number {
+  if (command.op !== "append" && command.op !== "create") return 0;
+  let largest = 0;
+  for (const chunk of command.req.records.chunks) if (chunk.byteLength > largest) largest = chunk.byteLength;
+  return largest;
 }
 
 /** Payload bytes a command carries, for the queue's byte bounds. */

@@ -13,7 +13,7 @@
 // Every request has a deadline; one still queued when it passes is answered 408 and is
 // never written.
 import type { BatchEffects } from "./write-batch.ts";
-import { commandBytes, isBulkCommand, type BatchReply, type CommandResults, type WriteCommand, type WriteResult } from "./write-commands.ts";
+import { commandBytes, isBulkCommand, largestRecordBytes, type BatchReply, type CommandResults, type WriteCommand, type WriteResult } from "./write-commands.ts";
 import type { Writer } from "./writer.ts";
 
 export interface WriteQueueOptions {
@@ -24,6 +24,11 @@ export interface WriteQueueOptions {
   maxQueueBytes: number;
   /** Batches carrying at least this many payload bytes go to the writer thread. */
   offloadMinBytes: number;
+  /**
+   * So does a batch holding one record of at least this many bytes (0: no such rule): the
+   * thread keeps it in a payload file, while inline its pages would pass through SQLite.
+   */
+  offloadRecordBytes: number;
   /** How long a request may wait for its commit. */
   requestTimeoutMs: number;
 }
@@ -59,6 +64,8 @@ export interface QueueHooks {
 interface Pending {
   command: WriteCommand;
   bytes: number;
+  /** Holds a record of at least `offloadRecordBytes`. */
+  large: boolean;
   deadline: number;
   settled: boolean;
   resolve(value: WriteResult): void;
@@ -154,7 +161,8 @@ export class WriteQueue {
   private enqueue(command: WriteCommand, bytes: number, internal: boolean): Promise<WriteResult> {
     return new Promise<WriteResult>((resolve, reject) => {
       const deadline = internal ? NO_DEADLINE : performance.now() + this.options.requestTimeoutMs;
-      const pending: Pending = { command, bytes, deadline, settled: false, resolve, reject };
+      const large = this.options.offloadRecordBytes > 0 && largestRecordBytes(command) >= this.options.offloadRecordBytes;
+      const pending: Pending = { command, bytes, large, deadline, settled: false, resolve, reject };
       if (internal) this.queue.unshift(pending);
       else this.queue.push(pending);
       this.queuedBytes += bytes;
@@ -169,6 +177,7 @@ export class WriteQueue {
   /** Whether a batch may start now: nothing in flight, or a second one behind the thread's. */
   private canDispatch(): boolean {
     if (this.inFlight === 0) return true;
+    // Only a batch worth a commit of its own: many small ones would each pay the fsyncs.
     return this.inFlight === 1 && this.inFlightOnThread && this.queuedBytes >= this.options.offloadMinBytes;
   }
 
@@ -186,10 +195,11 @@ export class WriteQueue {
     setImmediate(() => this.flush());
   }
 
-  private takeBatch(): { batch: Pending[]; bytes: number; bulk: boolean } {
+  private takeBatch(): { batch: Pending[]; bytes: number; bulk: boolean; large: boolean } {
     const batch: Pending[] = [];
     let bytes = 0;
     let bulk = false;
+    let large = false;
     // The command that crosses the byte bound still joins, so a large body always fits.
     while (this.queue.length > 0 && batch.length < this.options.maxBatchRequests && bytes < this.options.maxBatchBytes) {
       const item = this.queue.take();
@@ -198,9 +208,10 @@ export class WriteQueue {
       if (item.settled) continue; // answered 408 while queued: never written
       bytes += item.bytes;
       bulk ||= isBulkCommand(item.command);
+      large ||= item.large;
       batch.push(item);
     }
-    return { batch, bytes, bulk };
+    return { batch, bytes, bulk, large };
   }
 
   private flush(): void {
@@ -209,7 +220,7 @@ export class WriteQueue {
     this.timer = null;
     if (!this.canDispatch()) return;
     const behindThread = this.inFlight > 0;
-    const { batch, bytes, bulk } = this.takeBatch();
+    const { batch, bytes, bulk, large } = this.takeBatch();
     const renewals = this.hooks.takeRenewals();
     const commands = batch.map((item) => item.command);
     if (renewals) commands.unshift({ op: "renew", renewals });
@@ -218,7 +229,7 @@ export class WriteQueue {
       return;
     }
     // Behind a thread batch only the thread may run: the serving connection would wait on its lock.
-    const onThread = this.thread !== null && (behindThread || bulk || bytes >= this.options.offloadMinBytes);
+    const onThread = this.thread !== null && (behindThread || bulk || large || bytes >= this.options.offloadMinBytes);
     const writer = onThread ? this.thread! : this.inline;
     this.inFlight += 1;
     this.inFlightOnThread = onThread;

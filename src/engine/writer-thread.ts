@@ -19,6 +19,7 @@ export interface WriterThreadInit {
   /** Payloads of at least this many bytes go to payload files (0: none), files of about `payloadFileMaxBytes`. */
   payloadMinBytes: number;
   payloadFileMaxBytes: number;
+  payloadSpareFiles: number;
 }
 
 export type WriterThreadMessage =
@@ -54,6 +55,7 @@ self.onmessage = (event: MessageEvent<WriterThreadMessage>) => {
         payloads = {
           sink: message.payloadMinBytes > 0 ? { appender: new PayloadAppender(dir, message.payloadFileMaxBytes), minBytes: message.payloadMinBytes } : null,
           reader: new PayloadFileReader(dir),
+          keepSpares: message.payloadSpareFiles,
         };
         gc = new GcPacer({ ...message.gc, fullEvery: 1 });
         post({ type: "ready" });

@@ -1,9 +1,11 @@
 // Goal: payload files give back exactly the bytes written for a row, and nothing else: every
 // read checks the record's header, a file that was removed reads as gone (its row was
-// collected meanwhile), and a file started by a batch that rolled back does not stay.
+// collected meanwhile), a file started by a batch that rolled back does not stay, and an
+// emptied file kept as a spare is written over only after the reuse delay, never showing
+// its old records as anybody's.
 // Method: the appender and the reader on a temporary directory.
 import { afterEach, expect, test } from "bun:test";
-import { existsSync, statSync, truncateSync } from "node:fs";
+import { existsSync, readdirSync, statSync, truncateSync } from "node:fs";
 import {
   listPayloadFiles,
   PAYLOAD_HEADER_BYTES,
@@ -13,6 +15,9 @@ import {
   payloadFilePath,
   PayloadGoneError,
   removePayloadFiles,
+  retirePayloadFiles,
+  SPARE_REUSE_DELAY_MS,
+  trimSpares,
 } from "../../src/storage/payload-files.ts";
 import { makeTempDir, removeDir } from "../support/server-process.ts";
 
@@ -117,4 +122,43 @@ test("more records than one writev call takes are all written", () => {
   const reader = new PayloadFileReader(dir, 2);
   for (const i of [0, 511, 512, 1023, 1024, 1499]) expect(reader.read(3, positions[i]!, records[i]!.payload.byteLength, 2, i)).toEqual(records[i]!.payload);
   reader.close();
+});
+
+test("emptied files become spares up to the limit; a spare is written over only after the delay", () => {
+  const dir = tempDir();
+  const appender = new PayloadAppender(dir, 1 << 20);
+  for (const id of [1, 2, 3]) {
+    appender.startFile(id);
+    appender.append([{ streamId: 8, seq: id, payload: bytesOf(4000, id) }]);
+    appender.committed();
+  }
+  appender.close();
+  const reader = new PayloadFileReader(dir);
+  expect(reader.read(1, 0, 4000, 8, 1)).toEqual(bytesOf(4000, 1)); // file 1 is now open in the reader
+  retirePayloadFiles(dir, [1, 2, 3], 1, 10_000);
+  expect(listPayloadFiles(dir)).toEqual([]);
+  const spares = () => readdirSync(dir).filter((name) => name.startsWith("spare-")).length;
+  expect(spares()).toBe(1);
+  // A query that named file 1 before it was emptied now finds it gone.
+  expect(() => new PayloadFileReader(dir).read(1, 0, 4000, 8, 1)).toThrow(PayloadGoneError);
+
+  // Too soon: a new file. Later: the oldest spare, written over from the start.
+  const next = new PayloadAppender(dir, 1 << 20);
+  next.startFile(4, 10_000 + SPARE_REUSE_DELAY_MS - 1);
+  expect(spares()).toBe(1);
+  next.close();
+  next.startFile(5, 10_000 + SPARE_REUSE_DELAY_MS);
+  expect(spares()).toBe(0);
+  const [at] = next.append([{ streamId: 9, seq: 0, payload: bytesOf(100, 7) }]);
+  next.committed();
+  expect(statSync(payloadFilePath(dir, 5)).size).toBe(PAYLOAD_HEADER_BYTES + 4000); // the spare's blocks, reused
+  expect(new PayloadFileReader(dir).read(5, at!, 100, 9, 0)).toEqual(bytesOf(100, 7));
+  // A reader still holding the old file open sees new bytes there, and refuses them by their header.
+  expect(() => reader.read(1, 0, 4000, 8, 1)).toThrow(PayloadCorruptError);
+  next.close();
+
+  retirePayloadFiles(dir, [4, 5], 2, 20_000);
+  expect(spares()).toBe(2);
+  trimSpares(dir, 1);
+  expect(spares()).toBe(1);
 });

@@ -25,6 +25,8 @@ interface Fixture {
   dir: string;
   sink: PayloadSink;
   reader: PayloadFileReader;
+  /** Emptied files are deleted here (spares are the subject of payload-files.test.ts). */
+  keepSpares: number;
 }
 
 function fixture(fileMaxBytes = 1 << 20, minBytes = 100): Fixture {
@@ -32,7 +34,7 @@ function fixture(fileMaxBytes = 1 << 20, minBytes = 100): Fixture {
   roots.push(root);
   const dbPath = `${root}/wal.sqlite`;
   const dir = payloadDirOf(dbPath);
-  return { db: openDatabase(dbPath), dir, sink: { appender: new PayloadAppender(dir, fileMaxBytes), minBytes }, reader: new PayloadFileReader(dir) };
+  return { db: openDatabase(dbPath), dir, sink: { appender: new PayloadAppender(dir, fileMaxBytes), minBytes }, reader: new PayloadFileReader(dir), keepSpares: 0 };
 }
 
 const payload = (seed: number, length: number) => new Uint8Array(length).map((_, i) => (seed * 31 + i) & 0xff);
@@ -195,7 +197,7 @@ test("start-up closes every file, removes dead and unknown files, and reports fi
   f.db.transaction(() => deleteWalThrough(f.db, 1, 0, { rows: 10, bytes: 1 << 20 }))();
   writeFileSync(payloadFilePath(f.dir, 99), "left by a batch that never committed");
   f.db.query("INSERT INTO payload_files (id, created_at_ms, live_rows) VALUES (50, 0, 1)").run();
-  const report = reconcilePayloadFiles(f.db, f.dir);
+  const report = reconcilePayloadFiles(f.db, f.dir, 0);
   expect(report.removed.sort((a, b) => a - b)).toEqual([1, 99]);
   expect(report.missing).toEqual([50]);
   expect(listPayloadFiles(f.dir)).toEqual([2, 3]);

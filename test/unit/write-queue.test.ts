@@ -51,12 +51,13 @@ const OPTIONS: WriteQueueOptions = {
   maxQueueRequests: 1000,
   maxQueueBytes: 64 * 1024 * 1024,
   offloadMinBytes: 1000,
+  offloadRecordBytes: 0,
   requestTimeoutMs: 5000,
 };
 
-function queueWith(runs: Run[]): WriteQueue {
+function queueWith(runs: Run[], options: Partial<WriteQueueOptions> = {}): WriteQueue {
   const hooks = { takeRenewals: () => null, onCommitted: () => {}, onBatchFailed: () => {} };
-  return new WriteQueue(scriptedWriter("inline", runs), scriptedWriter("thread", runs), OPTIONS, hooks);
+  return new WriteQueue(scriptedWriter("inline", runs), scriptedWriter("thread", runs), { ...OPTIONS, ...options }, hooks);
 }
 
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -142,5 +143,34 @@ test("bulk deletions go to the writer thread however few bytes they carry", asyn
   await turn();
   expect(runs.map((r) => [r.writer, r.names])[1]).toEqual(["inline", ["tiny-2"]]);
   runs[1]!.finish();
+  await queue.close();
+});
+
+test("a batch holding one record large enough for a payload file goes to the thread, however few bytes in all", async () => {
+  const runs: Run[] = [];
+  const queue = queueWith(runs, { offloadRecordBytes: 500 });
+  void queue.submit(appendOf("small", 400));
+  await turn();
+  expect(runs.map((r) => [r.writer, r.names])).toEqual([["inline", ["small"]]]);
+  runs[0]!.finish();
+  await turn();
+  await turn();
+  void queue.submit(appendOf("record", 600));
+  await turn();
+  // Behind it, only a batch worth a commit of its own by its bytes is posted; this one waits.
+  void queue.submit(appendOf("record-2", 500));
+  await turn();
+  expect(runs.map((r) => [r.writer, r.names]).slice(1)).toEqual([["thread", ["record"]]]);
+  runs[1]!.finish();
+  await turn();
+  await turn();
+  expect(runs.map((r) => [r.writer, r.names])[2]).toEqual(["thread", ["record-2"]]);
+  runs[2]!.finish();
+  await turn();
+  await turn();
+  void queue.submit(appendOf("small-2", 499));
+  await turn();
+  expect(runs.map((r) => [r.writer, r.names])[3]).toEqual(["inline", ["small-2"]]);
+  runs[3]!.finish();
   await queue.close();
 });

@@ -3,7 +3,7 @@
 // transaction as the rows they count, so a file is known empty exactly when its last row's
 // deletion commits; the file is removed after that commit (or at the next start-up).
 import type { Database } from "bun:sqlite";
-import { listPayloadFiles, removePayloadFiles } from "../payload-files.ts";
+import { listPayloadFiles, removePayloadFiles, trimSpares } from "../payload-files.ts";
 
 /** Rows and payload bytes released from one file. */
 export interface PayloadRelease {
@@ -97,10 +97,11 @@ export interface PayloadReconciliation {
  * Start-up, before any writer runs: every file is closed (the appender starts a new one),
  * files no row points into are removed, and so are files on disk the table does not list:
  * left by a crash after the COMMIT that emptied them, or before the COMMIT of the batch
- * that created them.
+ * that created them. At most `keepSpares` spares stay.
  */
-export function reconcilePayloadFiles(db: Database, dir: string): PayloadReconciliation {
+export function reconcilePayloadFiles(db: Database, dir: string, keepSpares: number): PayloadReconciliation {
   closeAllPayloadFiles(db);
+  trimSpares(dir, keepSpares);
   const known = payloadFileIds(db);
   const onDisk = listPayloadFiles(dir);
   const removed = onDisk.filter((id) => !known.has(id));

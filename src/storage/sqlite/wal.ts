@@ -94,7 +94,7 @@ function writePayloads(db: Database, rows: readonly WalInsert[], sink: PayloadSi
   if (sink.appender.needsNewFile(bytes + large.length * PAYLOAD_HEADER_BYTES)) {
     const opened = openPayloadFile(db, nowMs);
     dead = opened.dead;
-    sink.appender.startFile(opened.id);
+    sink.appender.startFile(opened.id, nowMs);
   }
   const at = sink.appender.append(large.map((r) => ({ streamId: r.streamId, seq: r.offset, payload: r.payload })));
   crashPoint("payload:after-sync");
