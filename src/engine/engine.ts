@@ -104,7 +104,7 @@ export class Engine {
     this.gc = { appends: new GcPacer(gcPacing(config)), reads: new GcPacer(gcPacing(config)) };
     this.metas = new StreamMetaCache(db, config.engine.metaCacheEntries);
     this.queue = new WriteQueue(
-      new InlineWriter(db, config.ingest.busyRetryMs, this.streams, { sink: null, reader: this.payloads, keepSpares: config.walPayloads.spareFiles }),
+      new InlineWriter(db, config.ingest.busyRetryMs, this.streams, { reader: this.payloads, keepSpares: config.walPayloads.spareFiles }),
       thread,
       {
         lingerMs: config.ingest.flushDelayMs,

@@ -3,6 +3,7 @@
 // its stored form straight away: one chunk holding its messages as comma-separated values
 // (the array's interior as sent, which the spec allows: reads compare after parsing), so
 // ingest never splits and re-joins messages. Pure; the HTTP layer maps a failure to 400.
+import type { PayloadRef } from "../storage/payload-files.ts";
 import { isJsonType } from "./content-types.ts";
 import { trimJson } from "./json-split.ts";
 import { validateJson } from "./json-validate.ts";
@@ -17,6 +18,11 @@ export interface RecordBatch {
    * is record i's key. Consecutive records with equal keys are stored as one row.
    */
   keys?: Array<Uint8Array | null>;
+  /**
+   * Set on the writer thread only: where each chunk was already written in a payload file
+   * (null: it stays inline). Then the rows store no bytes, just these references.
+   */
+  refs?: Array<PayloadRef | null>;
 }
 
 export const NO_RECORDS: RecordBatch = { chunks: [], count: 0 };

@@ -15,7 +15,7 @@ import {
   type StreamRow,
 } from "../storage/sqlite/streams.ts";
 import { inheritManifest, requestRepublish } from "../storage/sqlite/segments.ts";
-import { insertWalRows, type PayloadSink, type WalInsert } from "../storage/sqlite/wal.ts";
+import { insertWalRows, type WalInsert } from "../storage/sqlite/wal.ts";
 import type { PayloadFileReader } from "../storage/payload-files.ts";
 import { joinJsonValues } from "./json-split.ts";
 import type { RecordBatch } from "./records.ts";
@@ -37,10 +37,8 @@ export interface BatchEffects {
   deadPayloadFiles: number[];
 }
 
-/** A writer's access to payload files. */
+/** A writer's access to payload files (records are written to them before the batch runs). */
 export interface WriterPayloads {
-  /** Where large payloads go; null keeps every payload inline (the serving thread's writer). */
-  sink: PayloadSink | null;
   /** Reads payloads back (moving a file's last rows inline). */
   reader: PayloadFileReader;
   /** Emptied files kept to be written over (storage/payload-files.ts). */
@@ -171,7 +169,8 @@ export class WriteBatch {
     for (let i = 0; i < records.chunks.length; i++) {
       const payload = records.chunks[i]!;
       bytes += payload.byteLength;
-      this.pendingRecords.push({ streamId: row.id, offset: row.next_offset + i * perChunk, recordCount: perChunk, tsMs, payload, routingKey });
+      const ref = records.refs?.[i] ?? undefined;
+      this.pendingRecords.push({ streamId: row.id, offset: row.next_offset + i * perChunk, recordCount: perChunk, tsMs, payload, routingKey, ref });
     }
     return bytes;
   }
@@ -192,7 +191,7 @@ export class WriteBatch {
   /** Inserts the records appended so far; reads inside the batch call it first. */
   flushRecords(): void {
     if (this.pendingRecords.length === 0) return;
-    this.payloadFilesDead(insertWalRows(this.db, this.pendingRecords, this.payloads?.sink ?? null, this.nowMs));
+    this.payloadFilesDead(insertWalRows(this.db, this.pendingRecords, this.nowMs));
     this.pendingRecords = [];
   }
 

@@ -105,7 +105,8 @@ function executeCommand(batch: WriteBatch, command: WriteCommand): WriteResult {
 
 /**
  * Runs `commands` in one transaction; SQLITE_BUSY (another process) is retried, bounded.
- * Payload files whose last row the batch removed are deleted after COMMIT: a crash in
+ * Records referring to payload files (`RecordBatch.refs`) must already be durable there.
+ * Payload files whose last row the batch removed are retired after COMMIT: a crash in
  * between leaves a file no row names, which start-up removes (`reconcilePayloadFiles`).
  */
 export function executeBatch(
@@ -126,7 +127,6 @@ export function executeBatch(
         batch.flushRows();
       })();
       const effects = batch.effects();
-      payloads?.sink?.appender.committed();
       if (payloads && effects.deadPayloadFiles.length > 0) {
         crashPoint("payload:before-remove");
         payloads.reader.forget(effects.deadPayloadFiles);
@@ -134,7 +134,6 @@ export function executeBatch(
       }
       return { ok: true, results, commitMs: performance.now() - started, ...effects };
     } catch (error) {
-      payloads?.sink?.appender.rolledBack();
       const code = (error as { code?: string } | null)?.code ?? null;
       if ((code === "SQLITE_BUSY" || code === "SQLITE_BUSY_SNAPSHOT") && performance.now() < deadline) {
         Bun.sleepSync(Math.min(200, 5 * 2 ** attempt));

@@ -6,10 +6,10 @@
 // are one write and one fdatasync, a read is one pread, and collecting them ends in
 // deleting a whole file.
 //
-// A file is `<db path>-payloads/<id>.payload`; ids come from the `payload_files` table and
-// are never reused. A record is a 16-byte header (the row's stream incarnation id and first
-// seq, u64 big-endian each) followed by the payload. The header goes to disk with the
-// payload and is checked on every read, so a row can never be handed another row's bytes.
+// A file is `<db path>-payloads/<id>.payload`; ids are never reused while a row could name
+// them. A record is a 16-byte header (its own file id and position, u64 big-endian each)
+// followed by the payload. The header goes to disk with the payload and is checked on every
+// read, so bytes written over an emptied file are never taken for the record once there.
 //
 // An emptied file is kept as a spare (up to a few) and later written over as a new file:
 // overwriting blocks a file already has costs an fdatasync less than half of what growing a
@@ -19,7 +19,7 @@
 //
 // This module only touches files; which records live where, and when a file may go, is
 // SQLite's (storage/sqlite/payload-files.ts), committed in the batches that change it.
-import { closeSync, fdatasyncSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, writevSync } from "node:fs";
+import { closeSync, fdatasync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, writevSync } from "node:fs";
 import { join } from "node:path";
 
 export const PAYLOAD_HEADER_BYTES = 16;
@@ -136,19 +136,20 @@ function reuseSpare(dir: string, path: string, readyBeforeMs: number): boolean {
   return false;
 }
 
-export function encodePayloadHeader(streamId: number, seq: number): Uint8Array {
+/** A record's header: where it was written, file id and position (u64 big-endian each). */
+export function encodePayloadHeader(file: number, position: number): Uint8Array {
   const header = new Uint8Array(PAYLOAD_HEADER_BYTES);
   const view = new DataView(header.buffer);
-  view.setBigUint64(0, BigInt(streamId));
-  view.setBigUint64(8, BigInt(seq));
+  view.setBigUint64(0, BigInt(file));
+  view.setBigUint64(8, BigInt(position));
   return header;
 }
 
-/** Whether `record` starts with the header of (`streamId`, `seq`). */
-export function payloadHeaderMatches(record: Uint8Array, streamId: number, seq: number): boolean {
+/** Whether `record` starts with the header of a record written at `position` of file `file`. */
+export function payloadHeaderMatches(record: Uint8Array, file: number, position: number): boolean {
   if (record.byteLength < PAYLOAD_HEADER_BYTES) return false;
   const view = new DataView(record.buffer, record.byteOffset, PAYLOAD_HEADER_BYTES);
-  return view.getBigUint64(0) === BigInt(streamId) && view.getBigUint64(8) === BigInt(seq);
+  return view.getBigUint64(0) === BigInt(file) && view.getBigUint64(8) === BigInt(position);
 }
 
 /** The file a row points to is gone: the row was collected after the query that saw it. */
@@ -167,19 +168,17 @@ export class PayloadFileReader {
     private readonly maxOpenFiles = 8,
   ) {}
 
-  /** The `length`-byte payload of the row (`streamId`, `seq`) whose record is at `position` of file `id`. */
-  read(id: number, position: number, length: number, streamId: number, seq: number): Uint8Array {
+  /** The `length`-byte payload of the record at `position` of file `id`. */
+  read(id: number, position: number, length: number): Uint8Array {
     const record = new Uint8Array(PAYLOAD_HEADER_BYTES + length);
     const fd = this.descriptor(id);
     let done = 0;
     while (done < record.byteLength) {
       const n = readSync(fd, record, done, record.byteLength - done, position + done);
-      if (n === 0) throw new PayloadCorruptError(`payload file ${id} ends before the record of stream ${streamId} at seq ${seq}`);
+      if (n === 0) throw new PayloadCorruptError(`payload file ${id} ends before its record at ${position}`);
       done += n;
     }
-    if (!payloadHeaderMatches(record, streamId, seq)) {
-      throw new PayloadCorruptError(`payload file ${id} at ${position} does not hold the record of stream ${streamId} at seq ${seq}`);
-    }
+    if (!payloadHeaderMatches(record, id, position)) throw new PayloadCorruptError(`payload file ${id} holds no record at ${position}`);
     return record.subarray(PAYLOAD_HEADER_BYTES);
   }
 
@@ -222,103 +221,94 @@ export class PayloadFileReader {
   }
 }
 
-export interface PayloadRecord {
-  streamId: number;
-  seq: number;
-  payload: Uint8Array;
+/** Where a payload was written: its record (header, then the bytes) starts at `position` of file `file`. */
+export interface PayloadRef {
+  file: number;
+  position: number;
 }
 
 /**
- * Appends records to one file at a time (the writer thread's only). The caller decides
- * when to start a file (SQLite hands out its id) and commits the references after
- * `append` has returned: `append` ends with fdatasync, so no committed row ever points at
- * bytes that could be lost.
+ * Appends records to one file at a time (the writer thread's only). A batch's payloads go
+ * in one write; `durable` resolves once an fdatasync issued after that write has finished,
+ * and only then may rows pointing to them commit. Because that sync runs off the thread,
+ * the writer commits the previous batch meanwhile: a batch's payload sync and the commit
+ * before it overlap.
  */
 export class PayloadAppender {
   private fd = -1;
   private id = 0;
   private end = 0;
-  /** The current file was created by the batch in progress (undone if it rolls back). */
-  private uncommitted = false;
+  /** fdatasyncs still running per descriptor: a replaced file is closed when its last one ends. */
+  private readonly pendingSyncs = new Map<number, number>();
+  private readonly retiring = new Set<number>();
 
   constructor(
     readonly dir: string,
     /** A file takes records until it reaches this size (a batch never spans two files). */
     readonly fileBytesMax: number,
+    /** Hands out the next file id (never one SQLite knows already). */
+    private readonly nextId: () => number,
   ) {}
 
-  get fileId(): number {
-    return this.id;
+  /** Writes the payloads at the end of the current file (or a new one) and starts their sync. */
+  write(payloads: readonly Uint8Array[], nowMs = Date.now()): { refs: PayloadRef[]; durable: Promise<void> } {
+    let bytes = 0;
+    for (const payload of payloads) bytes += PAYLOAD_HEADER_BYTES + payload.byteLength;
+    if (this.fd < 0 || (this.end > 0 && this.end + bytes > this.fileBytesMax)) this.startFile(nowMs);
+    const refs: PayloadRef[] = new Array(payloads.length);
+    const buffers: Uint8Array[] = [];
+    let at = this.end;
+    for (let i = 0; i < payloads.length; i++) {
+      refs[i] = { file: this.id, position: at };
+      buffers.push(encodePayloadHeader(this.id, at), payloads[i]!);
+      at += PAYLOAD_HEADER_BYTES + payloads[i]!.byteLength;
+    }
+    let position = this.end;
+    for (let i = 0; i < buffers.length; i += WRITEV_MAX_BUFFERS) position += writeAll(this.fd, buffers.slice(i, i + WRITEV_MAX_BUFFERS), position);
+    this.end = at;
+    return { refs, durable: this.sync(this.fd) };
   }
 
-  /** Bytes written to the current file so far (its size once the writes are synced). */
-  get position(): number {
-    return this.end;
+  /** Waits for every sync in flight, then closes the file. */
+  async close(): Promise<void> {
+    this.retire(this.fd);
+    this.fd = -1;
+    while (this.pendingSyncs.size > 0) await new Promise((resolve) => setTimeout(resolve, 1));
   }
 
-  /** Whether records of `bytes` (headers included) need a new file first. */
-  needsNewFile(bytes: number): boolean {
-    return this.fd < 0 || (this.end > 0 && this.end + bytes > this.fileBytesMax);
-  }
-
-  /** Starts file `id`: a spare written over from the start when one is ready, else a new file. */
-  startFile(id: number, nowMs = Date.now()): void {
-    this.closeFile();
+  /** Starts the next file: a spare written over from the start when one is ready, else a new file. */
+  private startFile(nowMs: number): void {
+    this.retire(this.fd);
     mkdirSync(this.dir, { recursive: true });
+    const id = this.nextId();
     const path = payloadFilePath(this.dir, id);
     this.fd = openSync(path, reuseSpare(this.dir, path, nowMs - SPARE_REUSE_DELAY_MS) ? "r+" : "wx");
     this.id = id;
     this.end = 0;
-    this.uncommitted = true;
   }
 
-  /** Writes the records at the end of the current file, then fdatasync; returns each record's position. */
-  append(records: readonly PayloadRecord[]): number[] {
-    const positions: number[] = new Array(records.length);
-    const buffers: Uint8Array[] = [];
-    let at = this.end;
-    for (let i = 0; i < records.length; i++) {
-      const record = records[i]!;
-      positions[i] = at;
-      buffers.push(encodePayloadHeader(record.streamId, record.seq), record.payload);
-      at += PAYLOAD_HEADER_BYTES + record.payload.byteLength;
-    }
-    let position = this.end;
-    for (let i = 0; i < buffers.length; i += WRITEV_MAX_BUFFERS) position += writeAll(this.fd, buffers.slice(i, i + WRITEV_MAX_BUFFERS), position);
-    fdatasyncSync(this.fd);
-    this.end = at;
-    return positions;
+  private sync(fd: number): Promise<void> {
+    this.pendingSyncs.set(fd, (this.pendingSyncs.get(fd) ?? 0) + 1);
+    return new Promise<void>((resolve, reject) => {
+      fdatasync(fd, (error) => {
+        const left = this.pendingSyncs.get(fd)! - 1;
+        if (left > 0) this.pendingSyncs.set(fd, left);
+        else {
+          this.pendingSyncs.delete(fd);
+          if (this.retiring.delete(fd)) closeSync(fd);
+        }
+        if (error) reject(error);
+        else resolve();
+      });
+    });
   }
 
-  /** The batch that started the current file committed: the file is SQLite's to account for. */
-  committed(): void {
-    this.uncommitted = false;
-  }
-
-  /**
-   * The batch rolled back. A file it started is unknown to SQLite: removed. Records it
-   * wrote to an older file stay there unreferenced; they go when the file does.
-   */
-  rolledBack(): void {
-    if (!this.uncommitted) return;
-    const id = this.id;
-    this.closeFile();
-    rmSync(payloadFilePath(this.dir, id), { force: true });
-  }
-
-  close(): void {
-    this.closeFile();
-  }
-
-  private closeFile(): void {
-    if (this.fd >= 0) closeSync(this.fd);
-    this.fd = -1;
-    this.id = 0;
-    this.end = 0;
-    this.uncommitted = false;
+  private retire(fd: number): void {
+    if (fd < 0) return;
+    if (this.pendingSyncs.has(fd)) this.retiring.add(fd);
+    else closeSync(fd);
   }
 }
-
 /** writev until every byte is down (a short write continues where it stopped); returns the bytes. */
 function writeAll(fd: number, buffers: Uint8Array[], position: number): number {
   let total = 0;

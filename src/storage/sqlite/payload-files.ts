@@ -20,21 +20,27 @@ function takeDeadFiles(db: Database): number[] {
 }
 
 /**
- * Registers a new file to append to. The file written before it is closed (it takes no
- * more records); if none of its rows are left, it is returned as dead along with any other.
+ * `rows` rows of `bytes` now point into file `id`, grown to `sizeBytes`. The file's row is
+ * created with its first records; every older file still open is closed (the appender has
+ * moved on), and those of them no row points into are returned dead.
  */
-export function openPayloadFile(db: Database, nowMs: number): { id: number; dead: number[] } {
-  db.query<never, []>("UPDATE payload_files SET closed = 1 WHERE closed = 0").run();
-  const dead = takeDeadFiles(db);
-  const row = db.query<{ id: number }, [number]>("INSERT INTO payload_files (created_at_ms) VALUES (?) RETURNING id").get(nowMs)!;
-  return { id: row.id, dead };
+export function addPayloadRecords(db: Database, id: number, rows: number, bytes: number, sizeBytes: number, nowMs: number): number[] {
+  db.query<never, [number, number]>("INSERT OR IGNORE INTO payload_files (id, created_at_ms) VALUES (?, ?)").run(id, nowMs);
+  db.query<never, [number, number, number, number]>(
+    "UPDATE payload_files SET live_rows = live_rows + ?, live_bytes = live_bytes + ?, size_bytes = MAX(size_bytes, ?) WHERE id = ?",
+  ).run(rows, bytes, sizeBytes, id);
+  db.query<never, [number]>("UPDATE payload_files SET closed = 1 WHERE closed = 0 AND id < ?").run(id);
+  return takeDeadFiles(db);
 }
 
-/** `rows` rows now point into file `id`, which has grown to `sizeBytes`. */
-export function addPayloadRecords(db: Database, id: number, rows: number, bytes: number, sizeBytes: number): void {
-  db.query<never, [number, number, number, number]>(
-    "UPDATE payload_files SET live_rows = live_rows + ?, live_bytes = live_bytes + ?, size_bytes = ? WHERE id = ?",
-  ).run(rows, bytes, sizeBytes, id);
+/** The first id the appender may hand out: above every id SQLite has seen (AUTOINCREMENT keeps the highest). */
+export function nextPayloadFileId(db: Database): number {
+  const row = db
+    .query<{ highest: number | null }, []>(
+      "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'payload_files'), 0), COALESCE((SELECT MAX(id) FROM payload_files), 0)) AS highest",
+    )
+    .get()!;
+  return (row.highest ?? 0) + 1;
 }
 
 /** Rows that pointed into these files were deleted or moved inline; returns the files now dead. */

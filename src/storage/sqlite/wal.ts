@@ -10,9 +10,8 @@
 // `payload_position` say where its record is. Reads here return every row with its bytes,
 // wherever they are.
 import type { Database } from "bun:sqlite";
-import { crashPoint } from "../../util/crash-point.ts";
-import { PAYLOAD_HEADER_BYTES, PayloadGoneError, type PayloadAppender, type PayloadFileReader } from "../payload-files.ts";
-import { addPayloadRecords, openPayloadFile, releasePayloadRecords, type PayloadRelease } from "./payload-files.ts";
+import { PAYLOAD_HEADER_BYTES, PayloadGoneError, type PayloadFileReader, type PayloadRef } from "../payload-files.ts";
+import { addPayloadRecords, releasePayloadRecords, type PayloadRelease } from "./payload-files.ts";
 
 export interface WalRow {
   offset: number;
@@ -29,12 +28,8 @@ export interface WalInsert {
   tsMs: number;
   payload: Uint8Array;
   routingKey: Uint8Array | null;
-}
-
-/** Where a writer puts payloads of at least `minBytes` (only the writer thread has one). */
-export interface PayloadSink {
-  appender: PayloadAppender;
-  minBytes: number;
+  /** Where the payload was written in a payload file (then `payload` only gives its length). */
+  ref?: PayloadRef;
 }
 
 const COLUMNS = "stream_id, offset, record_count, ts_ms, payload_len, routing_key, payload, payload_file, payload_position";
@@ -47,12 +42,11 @@ const EMPTY = new Uint8Array(0);
 
 /**
  * Inserts rows with multi-row statements (one statement step per up to 64 rows costs about
- * 40% less per row than one step per row). With a sink, the payloads of at least
- * `minBytes` are first written to a payload file and synced; the rows then point to them.
- * Returns the payload files that became dead (a file closed here with no rows left).
+ * 40% less per row than one step per row). A row with a `ref` points to its payload in a
+ * payload file (already durable: see PayloadAppender) and stores no bytes; the file's
+ * counters take it. Returns the payload files that became dead (closed with no rows left).
  */
-export function insertWalRows(db: Database, rows: readonly WalInsert[], sink: PayloadSink | null = null, nowMs = Date.now()): number[] {
-  const external = sink ? writePayloads(db, rows, sink, nowMs) : null;
+export function insertWalRows(db: Database, rows: readonly WalInsert[], nowMs = Date.now()): number[] {
   let at = 0;
   for (const chunk of INSERT_CHUNKS) {
     if (rows.length - at < chunk) continue;
@@ -61,7 +55,6 @@ export function insertWalRows(db: Database, rows: readonly WalInsert[], sink: Pa
     while (rows.length - at >= chunk) {
       for (let i = 0; i < chunk; i++) {
         const r = rows[at + i]!;
-        const position = external?.positions.get(r);
         const b = i * COLUMN_COUNT;
         args[b] = r.streamId;
         args[b + 1] = r.offset;
@@ -69,40 +62,35 @@ export function insertWalRows(db: Database, rows: readonly WalInsert[], sink: Pa
         args[b + 3] = r.tsMs;
         args[b + 4] = r.payload.byteLength;
         args[b + 5] = r.routingKey;
-        args[b + 6] = position === undefined ? r.payload : EMPTY;
-        args[b + 7] = position === undefined ? null : external!.file;
-        args[b + 8] = position ?? null;
+        args[b + 6] = r.ref ? EMPTY : r.payload;
+        args[b + 7] = r.ref?.file ?? null;
+        args[b + 8] = r.ref?.position ?? null;
       }
       statement.run(...args);
       at += chunk;
     }
   }
-  return external?.dead ?? [];
+  return countPayloadRecords(db, rows, nowMs);
 }
 
-/**
- * Commit order of a row with its payload in a file: 1. the record is written and the file
- * fdatasynced (here) 2. the row pointing to it and the file's counters are inserted in the
- * batch's transaction 3. COMMIT. A crash before 3 leaves bytes nothing points to.
- */
-function writePayloads(db: Database, rows: readonly WalInsert[], sink: PayloadSink, nowMs: number) {
-  const large = rows.filter((r) => r.payload.byteLength >= sink.minBytes && r.payload.byteLength > 0);
-  if (large.length === 0) return null;
-  let bytes = 0;
-  for (const r of large) bytes += r.payload.byteLength;
-  let dead: number[] = [];
-  if (sink.appender.needsNewFile(bytes + large.length * PAYLOAD_HEADER_BYTES)) {
-    const opened = openPayloadFile(db, nowMs);
-    dead = opened.dead;
-    sink.appender.startFile(opened.id, nowMs);
+function countPayloadRecords(db: Database, rows: readonly WalInsert[], nowMs: number): number[] {
+  const added = new Map<number, PayloadRelease & { end: number }>();
+  for (const r of rows) {
+    if (!r.ref) continue;
+    const end = r.ref.position + PAYLOAD_HEADER_BYTES + r.payload.byteLength;
+    const entry = added.get(r.ref.file);
+    if (entry) {
+      entry.rows += 1;
+      entry.bytes += r.payload.byteLength;
+      entry.end = Math.max(entry.end, end);
+    } else {
+      added.set(r.ref.file, { rows: 1, bytes: r.payload.byteLength, end });
+    }
   }
-  const at = sink.appender.append(large.map((r) => ({ streamId: r.streamId, seq: r.offset, payload: r.payload })));
-  crashPoint("payload:after-sync");
-  const file = sink.appender.fileId;
-  addPayloadRecords(db, file, large.length, bytes, sink.appender.position);
-  const positions = new Map<WalInsert, number>();
-  for (let i = 0; i < large.length; i++) positions.set(large[i]!, at[i]!);
-  return { file, positions, dead };
+  const dead: number[] = [];
+  // Ascending, so each file's row exists before a later one closes it.
+  for (const [file, entry] of [...added].sort((a, b) => a[0] - b[0])) dead.push(...addPayloadRecords(db, file, entry.rows, entry.bytes, entry.end, nowMs));
+  return dead;
 }
 
 /** A row as stored: its bytes inline, or where they are in a payload file. */
@@ -122,12 +110,12 @@ const PAYLOAD_READ_ATTEMPTS = 3;
  * query and the read (the writer thread collected the row meanwhile): the query then runs
  * again, and no longer sees the row.
  */
-function withPayloads<T extends StoredRow>(payloads: PayloadFileReader, streamId: number, query: () => T[]): T[] {
+function withPayloads<T extends StoredRow>(payloads: PayloadFileReader, query: () => T[]): T[] {
   for (let attempt = 1; ; attempt++) {
     const rows = query();
     try {
       for (const row of rows) {
-        if (row.payload_file !== null) row.payload = payloads.read(row.payload_file, row.payload_position!, row.payload_len, streamId, row.offset);
+        if (row.payload_file !== null) row.payload = payloads.read(row.payload_file, row.payload_position!, row.payload_len);
       }
       return rows;
     } catch (error) {
@@ -153,7 +141,7 @@ type StoredWalRow = WalRow & StoredRow;
 
 /** Up to `limit` rows whose first offset is in [from, to], in order. */
 export function readWalRows(db: Database, payloads: PayloadFileReader, streamId: number, from: number, to: number, limit: number): WalRow[] {
-  return withPayloads(payloads, streamId, () =>
+  return withPayloads(payloads, () =>
     db
       .query<StoredWalRow, [number, number, number, number]>(`${SELECT} WHERE stream_id = ? AND offset >= ? AND offset <= ? ORDER BY offset LIMIT ?`)
       .all(streamId, from, to, limit),
@@ -166,7 +154,7 @@ export interface WalRowWithKey extends WalRow {
 
 /** Up to `limit` rows from offset `from` to `to`, with their routing keys (for sealing). */
 export function readWalRowsWithKeys(db: Database, payloads: PayloadFileReader, streamId: number, from: number, to: number, limit: number): WalRowWithKey[] {
-  return withPayloads(payloads, streamId, () =>
+  return withPayloads(payloads, () =>
     db
       .query<WalRowWithKey & StoredRow, [number, number, number, number]>(
         `SELECT offset, record_count, ts_ms, routing_key, ${STORED} FROM wal WHERE stream_id = ? AND offset >= ? AND offset <= ? ORDER BY offset LIMIT ?`,
@@ -185,7 +173,7 @@ export function readWalRowsByKey(
   key: Uint8Array,
   limit: number,
 ): WalRow[] {
-  return withPayloads(payloads, streamId, () =>
+  return withPayloads(payloads, () =>
     db
       .query<StoredWalRow, [number, number, number, Uint8Array, number]>(
         `${SELECT} WHERE stream_id = ? AND offset >= ? AND offset <= ? AND routing_key = ? ORDER BY offset LIMIT ?`,
@@ -196,7 +184,7 @@ export function readWalRowsByKey(
 
 /** The row holding `seq`, or null. */
 export function getWalRowHolding(db: Database, payloads: PayloadFileReader, streamId: number, seq: number): WalRow | null {
-  const rows = withPayloads(payloads, streamId, () => {
+  const rows = withPayloads(payloads, () => {
     const row = db
       .query<StoredWalRow, [number, number]>(`${SELECT} WHERE stream_id = ? AND offset <= ? ORDER BY offset DESC LIMIT 1`)
       .get(streamId, seq);
@@ -293,15 +281,15 @@ export interface InlinedRows {
 export function inlinePayloadsOf(db: Database, payloads: PayloadFileReader, file: number, chunk: DeleteChunk): InlinedRows {
   const limit = Math.max(1, chunk.rows);
   const candidates = db
-    .query<{ id: number; stream_id: number; offset: number; payload_len: number; payload_position: number }, [number, number]>(
-      "SELECT id, stream_id, offset, payload_len, payload_position FROM wal WHERE payload_file = ? ORDER BY id LIMIT ?",
+    .query<{ id: number; payload_len: number; payload_position: number }, [number, number]>(
+      "SELECT id, payload_len, payload_position FROM wal WHERE payload_file = ? ORDER BY id LIMIT ?",
     )
     .all(file, limit + 1);
   const taken = rowsInChunk(candidates.map((c) => c.payload_len), chunk);
   const update = db.query<never, [Uint8Array, number]>("UPDATE wal SET payload = ?, payload_file = NULL, payload_position = NULL WHERE id = ?");
   let bytes = 0;
   for (const row of candidates.slice(0, taken)) {
-    update.run(payloads.read(file, row.payload_position, row.payload_len, row.stream_id, row.offset), row.id);
+    update.run(payloads.read(file, row.payload_position, row.payload_len), row.id);
     bytes += row.payload_len;
   }
   const dead = releasePayloadRecords(db, new Map([[file, { rows: taken, bytes }]]));
