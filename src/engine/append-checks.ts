@@ -42,7 +42,9 @@ export type AppendOutcome =
   | { kind: "producer_stale_epoch"; currentEpoch: number }
   | { kind: "producer_gap"; expected: number; received: number }
   | { kind: "producer_epoch_seq" }
-  | { kind: "meta_changed" };
+  | { kind: "meta_changed" }
+  /** The JSON body the writer validated was not valid (400); nothing was written. */
+  | { kind: "invalid_body"; message: string };
 
 export type AppendDecision =
   | { kind: "done"; outcome: AppendOutcome }

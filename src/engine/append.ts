@@ -1,5 +1,6 @@
 // The append command: one POST, checked and written inside a group-commit transaction.
 import { decideAppend, type AppendOutcome, type AppendRequest } from "./append-checks.ts";
+import { finishJsonRecords } from "./records.ts";
 import { renewedExpiry } from "./expiry.ts";
 import { classifyStream } from "./stream-status.ts";
 import type { WriteBatch } from "./write-batch.ts";
@@ -9,6 +10,9 @@ export function executeAppend(batch: WriteBatch, req: AppendRequest): AppendOutc
   const status = classifyStream(row, batch.nowMs);
   if (status === "soft_deleted") return { kind: "soft_deleted" };
   if (!row || status !== "live") return { kind: "not_found" };
+  // A body left for the writer (the writer thread validated it already, an inline batch does it here).
+  finishJsonRecords(req.records);
+  if (req.records.invalid !== undefined) return { kind: "invalid_body", message: req.records.invalid };
 
   // Every POST renews a sliding TTL, whatever its outcome (spec 01 §14).
   if (row.ttl_seconds !== null) {

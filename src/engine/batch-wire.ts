@@ -34,7 +34,7 @@ export function encodeBatch(commands: readonly WriteCommand[]): WireBatch {
     const source = command.req.records;
     const bytes: WireBytes = { keyLength: add(key), chunkLengths: source.chunks.map((c) => add(c)) };
     if (source.keys) bytes.recordKeyLengths = source.keys.map(add);
-    const records: RecordBatch = { chunks: [], count: source.count };
+    const records: RecordBatch = source.unparsed ? { chunks: [], count: source.count, unparsed: true } : { chunks: [], count: source.count };
     const req = command.op === "append" ? { ...command.req, records, routingKey: null } : { ...command.req, records };
     return { ...command, req, bytes } as WireCommand;
   });

@@ -24,7 +24,8 @@ import type { ProfileOutcome, SchemaOutcome } from "./meta-commands.ts";
 import { Notifier, type StreamEvent, type WaitResult } from "./notifier.ts";
 import { needsPromotion, promoteResult } from "./promote.ts";
 import { Reader, type ReadResult } from "./reader.ts";
-import { batchBytes } from "./records.ts";
+import { batchBytes, NO_RECORDS, prepareRecords, unparsedJsonRecords, type PreparedRecords } from "./records.ts";
+import { isJsonType } from "./content-types.ts";
 import { ReadCache } from "./read-cache.ts";
 import { StreamCache } from "./stream-cache.ts";
 import { StreamMetaCache, type StreamMeta } from "./stream-meta.ts";
@@ -88,6 +89,8 @@ export class Engine {
   private readonly promoted = new WeakMap<ReadResult, { version: number; result: ReadResult }>();
   private readonly writers: Writer[];
   private closing = false;
+  /** JSON bodies this large are validated on the writer thread (Infinity: never). */
+  private readonly jsonDeferMinBytes: number;
 
   private constructor(
     readonly db: Database,
@@ -123,6 +126,7 @@ export class Engine {
       },
     );
     this.writers = thread ? [thread] : [];
+    this.jsonDeferMinBytes = thread && config.walPayloads.minBytes > 0 ? config.walPayloads.minBytes : Number.POSITIVE_INFINITY;
     const segments = new SegmentStore(
       { root: config.root, cacheMaxBytes: config.tiering.segmentCacheMaxBytes, retry: retryPolicy(config) },
       this.objectRequests,
@@ -201,6 +205,19 @@ export class Engine {
       }
     }
     return this.queue.submit({ op: "create", req });
+  }
+
+  /**
+   * A POST body as the stream's records (a body of another type than the stream's is not
+   * parsed: the writer refuses it). On a JSON stream whose appends no profile or schema
+   * looks at, a body of at least `jsonDeferMinBytes` is left for the writer thread to
+   * validate while its payload file syncs (writer-pipeline.ts); the rest is checked here.
+   */
+  appendRecords(row: StreamRow, contentType: string | null, body: Uint8Array): PreparedRecords {
+    if (body.byteLength === 0) return { ok: true, batch: NO_RECORDS };
+    if (contentType === null || !isJsonType(row.content_type) || !isJsonType(contentType)) return { ok: true, batch: { chunks: [body], count: 1 } };
+    if (body.byteLength >= this.jsonDeferMinBytes && !this.metas.get(row).parsesAppends) return { ok: true, batch: unparsedJsonRecords(body) };
+    return prepareRecords(row.content_type, body, false);
   }
 
   append(req: AppendRequest): Promise<AppendOutcome> {

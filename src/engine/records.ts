@@ -4,7 +4,7 @@
 // (the array's interior as sent, which the spec allows: reads compare after parsing), so
 // ingest never splits and re-joins messages. Pure; the HTTP layer maps a failure to 400.
 import type { PayloadRef } from "../storage/payload-files.ts";
-import { isJsonType } from "./content-types.ts";
+import { isJsonType, JSON_CONTENT_TYPE } from "./content-types.ts";
 import { trimJson } from "./json-split.ts";
 import { validateJson } from "./json-validate.ts";
 
@@ -23,6 +23,13 @@ export interface RecordBatch {
    * (null: it stays inline). Then the rows store no bytes, just these references.
    */
   refs?: Array<PayloadRef | null>;
+  /**
+   * A JSON body left for the writer thread to validate (`unparsedJsonRecords`): `chunks[0]`
+   * is the body as sent and `count` is 0 until `finishJsonRecords` runs.
+   */
+  unparsed?: true;
+  /** Set by `finishJsonRecords` when the body was not valid: the append is refused (400). */
+  invalid?: string;
 }
 
 export const NO_RECORDS: RecordBatch = { chunks: [], count: 0 };
@@ -43,6 +50,44 @@ export function prepareRecords(contentType: string, body: Uint8Array, allowEmpty
     return allowEmptyArray ? { ok: true, batch: NO_RECORDS } : { ok: false, message: "empty JSON array: nothing to append" };
   }
   return { ok: true, batch: { chunks: [trimJson(trimmed.subarray(1, trimmed.byteLength - 1))], count: shape.arrayLength } };
+}
+
+/**
+ * A large JSON append whose validation the writer thread takes over: it validates the body
+ * while its payload file is being synced (writer-pipeline.ts), so the serving thread does
+ * not scan it. Same rules as `prepareRecords` for a POST.
+ */
+export function unparsedJsonRecords(body: Uint8Array): RecordBatch {
+  return { chunks: [body], count: 0, unparsed: true };
+}
+
+/**
+ * The bytes an unparsed JSON body is stored as if it is valid: trimmed, and for an array its
+ * trimmed interior (what `prepareRecords` keeps). Cheap, so the payload can be written
+ * before the body is validated.
+ */
+export function jsonStoredForm(body: Uint8Array): Uint8Array {
+  const trimmed = trimJson(body);
+  const last = trimmed.byteLength - 1;
+  if (last > 0 && trimmed[0] === 0x5b && trimmed[last] === 0x5d) return trimJson(trimmed.subarray(1, last));
+  return trimmed;
+}
+
+/** Validates an unparsed JSON append in place: its records as `prepareRecords` gives them, or `invalid`. */
+export function finishJsonRecords(records: RecordBatch): void {
+  if (!records.unparsed) return;
+  delete records.unparsed;
+  const prepared = prepareRecords(JSON_CONTENT_TYPE, records.chunks[0]!, false);
+  if (!prepared.ok) {
+    records.invalid = prepared.message;
+    records.chunks = [];
+    records.count = 0;
+    delete records.refs;
+    return;
+  }
+  // The same bytes `jsonStoredForm` gave, so a payload file reference made from it holds.
+  records.chunks = prepared.batch.chunks;
+  records.count = prepared.batch.count;
 }
 
 export function batchBytes(batch: RecordBatch): number {

@@ -9,8 +9,13 @@
 //   2. the file is fdatasynced (off the thread)
 //   3. the transaction inserts rows pointing to them: COMMIT POINT
 // A crash before 3 leaves bytes no row points to; they go with their file.
+//
+// Large JSON bodies come here unvalidated (records.ts, `unparsedJsonRecords`): their
+// stored form is written first, and they are validated while the sync runs. An invalid one
+// is refused when its batch runs; its bytes stay unreferenced.
 import type { PayloadAppender, PayloadRef } from "../storage/payload-files.ts";
 import { crashPoint } from "../util/crash-point.ts";
+import { finishJsonRecords, jsonStoredForm } from "./records.ts";
 import type { BatchReply, WriteCommand } from "./write-commands.ts";
 
 interface Entry {
@@ -88,30 +93,29 @@ export class WriterPipeline {
 
   /**
    * Writes the payloads of at least `minBytes` of the batch's appends and creates, and sets
-   * `refs` on their records; returns when they are durable (null: none to write). Records
-   * with keys of their own are left inline: their rows are runs of records joined only
-   * when the batch runs.
+   * `refs` on their records; then validates the JSON bodies left unparsed, while the sync
+   * runs. Returns when the payloads are durable (null: none to write). Records with keys of
+   * their own are left inline: their rows are runs of records joined only when the batch runs.
    */
   private writePayloads(commands: readonly WriteCommand[]): Promise<void> | null {
-    if (!this.appender) return null;
     const payloads: Uint8Array[] = [];
     const targets: Array<{ refs: Array<PayloadRef | null>; index: number }> = [];
     for (const command of commands) {
       if (command.op !== "append" && command.op !== "create") continue;
       const records = command.req.records;
-      if (records.keys) continue;
+      if (records.keys || !this.appender) continue;
       for (let i = 0; i < records.chunks.length; i++) {
-        const chunk = records.chunks[i]!;
+        const chunk = records.unparsed ? jsonStoredForm(records.chunks[i]!) : records.chunks[i]!;
         if (chunk.byteLength < this.minBytes || chunk.byteLength === 0) continue;
         records.refs ??= new Array<null>(records.chunks.length).fill(null);
         payloads.push(chunk);
         targets.push({ refs: records.refs, index: i });
       }
     }
-    if (payloads.length === 0) return null;
-    const { refs, durable } = this.appender.write(payloads);
-    for (let i = 0; i < targets.length; i++) targets[i]!.refs[targets[i]!.index] = refs[i]!;
-    return durable;
+    const written = payloads.length > 0 ? this.appender!.write(payloads) : null;
+    if (written) for (let i = 0; i < targets.length; i++) targets[i]!.refs[targets[i]!.index] = written.refs[i]!;
+    for (const command of commands) if (command.op === "append") finishJsonRecords(command.req.records);
+    return written?.durable ?? null;
   }
 }
 

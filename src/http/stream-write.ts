@@ -5,7 +5,7 @@ import { DEFAULT_CONTENT_TYPE, isJsonType } from "../engine/content-types.ts";
 import type { CreateOutcome, ForkRequest } from "../engine/create.ts";
 import { decodeOffset, encodeOffset } from "../engine/offsets.ts";
 import { ingestRecords } from "../engine/ingest.ts";
-import { NO_RECORDS, prepareRecords, type RecordBatch } from "../engine/records.ts";
+import { prepareRecords, type RecordBatch } from "../engine/records.ts";
 import type { StreamRow } from "../storage/sqlite/streams.ts";
 import { readBody } from "./body.ts";
 import { awaitWrite } from "./write-wait.ts";
@@ -121,20 +121,10 @@ export async function handlePost(req: Request, name: string, deps: HttpDeps): Pr
   const contentType = normalizeContentType(h.get("content-type"));
   if (body.byteLength > 0 && contentType === null) throw badRequest("Content-Type is required with a body");
 
-  let records: RecordBatch = NO_RECORDS;
-  if (body.byteLength > 0) {
-    // A body of another type is not parsed: the writer answers 409 (or 409 closed) for it.
-    if (isJsonType(row.content_type) && contentType !== null && isJsonType(contentType)) {
-      const prepared = prepareRecords(row.content_type, body, false);
-      if (!prepared.ok) throw badRequest(prepared.message);
-      records = prepared.batch;
-    } else {
-      records = { chunks: [body], count: 1 };
-    }
-  }
-
   for (let attempt = 1; ; attempt++) {
-    const structured = structureRecords(row, contentType, records, streamKey, deps);
+    const prepared = deps.engine.appendRecords(row, contentType, body);
+    if (!prepared.ok) throw badRequest(prepared.message);
+    const structured = structureRecords(row, contentType, prepared.batch, streamKey, deps);
     const outcome = await awaitWrite(
       deps.engine.append({
         name,
@@ -148,7 +138,7 @@ export async function handlePost(req: Request, name: string, deps: HttpDeps): Pr
         metaVersion: row.meta_version,
       }),
     );
-    if (outcome.kind !== "meta_changed") return appendResponse(outcome, records.count > 0);
+    if (outcome.kind !== "meta_changed") return appendResponse(outcome, body.byteLength > 0);
     if (attempt >= APPEND_PREPARE_ATTEMPTS) throw new DsError(503, "unavailable", "the stream's profile or schema keeps changing; retry", { "retry-after": "1" });
     row = lookupLive(name, deps);
   }
@@ -209,6 +199,8 @@ function appendResponse(outcome: AppendOutcome, hadRecords: boolean): Response {
       });
     case "producer_epoch_seq":
       throw badRequest("a new Producer-Epoch must start at Producer-Seq 0");
+    case "invalid_body":
+      throw badRequest(outcome.message);
     case "meta_changed":
       throw new Error("meta_changed is retried by handlePost");
   }

@@ -494,6 +494,51 @@ describe("bodies", () => {
   }
 });
 
+describe("large JSON bodies (validated on the writer thread while their payload file syncs)", () => {
+  beforeEach(async () => {
+    fx = await seed(await createTestApp());
+  });
+
+  // Past DS_WAL_PAYLOAD_FILE_MIN_BYTES (2 KiB): the serving thread leaves these to the writer.
+  const pad = "x".repeat(3000);
+  const json = { "content-type": JSON_TYPE };
+  const producer2 = producerHeaders(PRODUCER, 0, PRODUCER_LAST_SEQ + 1);
+  const badPosts: { label: string; body: string | Uint8Array; headers: HeaderMap }[] = [
+    { label: "invalid JSON", body: `{ "pad": "${pad}", bad }`, headers: json },
+    { label: "invalid JSON with producer headers", body: `{ "pad": "${pad}" `, headers: { ...json, ...producer2 } },
+    { label: "a batch with one good element and one invalid", body: `[{"pad":"${pad}"},{bad}]`, headers: json },
+    { label: "a truncated batch", body: `[{"pad":"${pad}"},{"n":7}`, headers: json },
+    { label: "a batch whose closing bracket is followed by more", body: `[{"pad":"${pad}"}] x`, headers: json },
+    { label: "invalid UTF-8", body: new Uint8Array([0x5b, 0x22, ...new TextEncoder().encode(pad), 0xff, 0x22, 0x5d]), headers: json },
+    { label: "invalid JSON and Stream-Closed: true (the stream stays open)", body: `{"pad":"${pad}"`, headers: { ...json, "stream-closed": "true" } },
+  ];
+  for (const c of badPosts) {
+    test(`POST with ${c.label} answers 400 bad_request and stores nothing`, async () => {
+      await expectError(await post(fx.app, "events", c.body, c.headers), 400, "bad_request");
+      await expectUntouched(fx);
+    });
+  }
+
+  test("these bodies are the ones the serving thread leaves unparsed; smaller ones it checks itself", () => {
+    const row = fx.app.engine.streams.byStreamName("events")!;
+    const prepared = (body: string) => fx.app.engine.appendRecords(row, JSON_TYPE, new TextEncoder().encode(body));
+    expect(prepared(`{"pad":"${pad}"}`)).toEqual({ ok: true, batch: { chunks: [new TextEncoder().encode(`{"pad":"${pad}"}`)], count: 0, unparsed: true } });
+    expect(prepared("{bad")).toEqual({ ok: false, message: "invalid JSON body" });
+  });
+
+  test("a valid one is stored whole, one record per element, and a producer's retry is a duplicate", async () => {
+    const records = [{ pad }, { n: 1 }, { pad, n: 2 }];
+    const headers = { ...json, ...producer2 };
+    const first = await post(fx.app, "events", ` \n${JSON.stringify(records)}\t`, headers);
+    expect(first.status).toBe(200);
+    const retry = await post(fx.app, "events", JSON.stringify(records), headers);
+    expect(retry.status).toBe(204);
+    expect(retry.headers.get("stream-next-offset")).toBe(first.headers.get("stream-next-offset"));
+    const read = await fx.app.request("/v1/stream/events?offset=-1");
+    expect(await read.json()).toEqual([...EVENTS, ...records]);
+  });
+});
+
 describe("body size limit (DS_APPEND_MAX_BODY_BYTES=1024)", () => {
   const LIMIT = 1024;
   beforeEach(async () => {

@@ -29,6 +29,8 @@ test("chunks, the request key and per-record keys survive the crossing", () => {
     { op: "profile", name: "s", document: { kind: "evlog", redactKeys: ["ssn"] } as never },
     { op: "schema", name: "s", update: { schema: { type: "object" }, routingKey: { jsonPointer: "/id", required: true }, search: null } },
     append({ chunks: [enc("1,2")], count: 2 }, enc("req-1")),
+    // A JSON body left for the writer thread to validate keeps that mark.
+    append({ chunks: [enc("[1, 2]")], count: 0, unparsed: true }, null),
   ];
   const decoded = roundTrip(commands);
   expect(decoded).toEqual(commands);
