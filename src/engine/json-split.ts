@@ -120,6 +120,67 @@ export function splitJsonArray(body: Uint8Array): Uint8Array[] | null {
   return splitJsonValues(bytes, 1, bytes.length - 1);
 }
 
+/**
+ * Value bounds as stored beside a WAL row (`value_bounds`): per value, the bytes before it
+ * (since the previous value's end, or the chunk's start) and its length, as LEB128 varints.
+ * `bounds` holds [start, end) pairs of absolute positions; `base` is where the chunk starts.
+ * About two bytes per value for compact JSON, against a scan of every byte when sealing.
+ */
+export function encodeValueBounds(bounds: readonly number[], base: number): Uint8Array {
+  const out: number[] = [];
+  let previous = base;
+  for (let i = 0; i < bounds.length; i += 2) {
+    pushVarint(out, bounds[i]! - previous);
+    pushVarint(out, bounds[i + 1]! - bounds[i]!);
+    previous = bounds[i + 1]!;
+  }
+  return Uint8Array.from(out);
+}
+
+function pushVarint(out: number[], value: number): void {
+  while (value >= 0x80) {
+    out.push((value & 0x7f) | 0x80);
+    value = Math.floor(value / 128);
+  }
+  out.push(value);
+}
+
+/**
+ * Decodes `encodeValueBounds` into [start, end) pairs relative to the chunk, for at most
+ * `out.length / 2` values; returns how many, or -1 when the encoding is malformed or a value
+ * would end past `chunkLength` (then the caller scans instead).
+ */
+export function decodeValueBounds(encoded: Uint8Array, out: Uint32Array, chunkLength: number): number {
+  const capacity = out.length >> 1;
+  let at = 0;
+  let position = 0;
+  let count = 0;
+  while (at < encoded.length) {
+    if (count >= capacity) return -1;
+    let gap = 0;
+    let length = 0;
+    for (let shift = 1, done = false; !done; shift *= 128) {
+      if (at >= encoded.length) return -1;
+      const byte = encoded[at++]!;
+      gap += (byte & 0x7f) * shift;
+      done = byte < 0x80;
+    }
+    for (let shift = 1, done = false; !done; shift *= 128) {
+      if (at >= encoded.length) return -1;
+      const byte = encoded[at++]!;
+      length += (byte & 0x7f) * shift;
+      done = byte < 0x80;
+    }
+    const start = position + gap;
+    position = start + length;
+    if (position > chunkLength) return -1;
+    out[2 * count] = start;
+    out[2 * count + 1] = position;
+    count++;
+  }
+  return count;
+}
+
 /** Values joined by commas: the stored form of several JSON messages in one WAL row. */
 export function joinJsonValues(values: readonly Uint8Array[]): Uint8Array {
   if (values.length === 1) return values[0]!;

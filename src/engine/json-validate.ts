@@ -39,10 +39,14 @@ const SIMPLE_ESCAPES = new Set([QUOTE, BACKSLASH, SLASH, 0x62, 0x66, 0x6e, 0x72,
 class Invalid extends Error {}
 const INVALID = new Invalid();
 
-/** Validates a whole document; reports the element count when it is an array. */
-export function validateJson(bytes: Uint8Array): JsonShape {
+/**
+ * Validates a whole document; reports the element count when it is an array. With `bounds`,
+ * also pushes each top-level element's [start, end) byte positions onto it (the scan sees
+ * them anyway: sealing then need not scan the records again).
+ */
+export function validateJson(bytes: Uint8Array, bounds: number[] | null = null): JsonShape {
   try {
-    return { ok: true, arrayLength: new Scanner(bytes).document() };
+    return { ok: true, arrayLength: new Scanner(bytes, bounds).document() };
   } catch (error) {
     if (error === INVALID) return { ok: false };
     throw error;
@@ -54,7 +58,10 @@ class Scanner {
   /** Closing bytes of the open containers, innermost last. */
   private readonly stack: number[] = [];
 
-  constructor(private readonly bytes: Uint8Array) {
+  constructor(
+    private readonly bytes: Uint8Array,
+    private readonly bounds: number[] | null,
+  ) {
     // A byte-order mark is dropped by the decoder before JSON.parse sees the text.
     if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) this.at = 3;
   }
@@ -84,12 +91,21 @@ class Scanner {
   private value(): number {
     const b = this.bytes;
     const stack = this.stack;
+    const bounds = this.bounds;
     let topLevel = 0;
+    let elementStarts = false;
     const element = (): void => {
-      if (stack.length === 1 && stack[0] === CLOSE_ARRAY) topLevel++;
+      if (stack.length === 1 && stack[0] === CLOSE_ARRAY) {
+        topLevel++;
+        elementStarts = bounds !== null;
+      }
     };
     for (;;) {
       this.skipSpace();
+      if (elementStarts) {
+        bounds!.push(this.at);
+        elementStarts = false;
+      }
       const c = b[this.at];
       if (c === OPEN_ARRAY || c === OPEN_OBJECT) {
         if (stack.length >= MAX_DEPTH) throw INVALID;
@@ -114,6 +130,7 @@ class Scanner {
       // After a value: close containers, or move on to the next member.
       for (;;) {
         if (stack.length === 0) return topLevel;
+        if (bounds !== null && stack.length === 1 && stack[0] === CLOSE_ARRAY) bounds.push(this.at);
         this.skipSpace();
         const next = b[this.at];
         const close = stack[stack.length - 1]!;

@@ -5,7 +5,7 @@
 // ingest never splits and re-joins messages. Pure; the HTTP layer maps a failure to 400.
 import type { PayloadRef } from "../storage/payload-files.ts";
 import { isJsonType, JSON_CONTENT_TYPE } from "./content-types.ts";
-import { trimJson } from "./json-split.ts";
+import { encodeValueBounds, trimJson } from "./json-split.ts";
 import { validateJson } from "./json-validate.ts";
 
 /** An append's records in stored form: `count` records in `chunks` (one chunk per record, or on JSON streams one chunk of comma-separated messages). */
@@ -30,6 +30,11 @@ export interface RecordBatch {
   unparsed?: true;
   /** Set by `finishJsonRecords` when the body was not valid: the append is refused (400). */
   invalid?: string;
+  /**
+   * Per chunk, where its JSON values lie (`encodeValueBounds`), when validation found them:
+   * stored with the row, so sealing does not scan the chunk again. Absent: sealing scans.
+   */
+  valueBounds?: Array<Uint8Array | null>;
 }
 
 export const NO_RECORDS: RecordBatch = { chunks: [], count: 0 };
@@ -38,11 +43,12 @@ export type PreparedRecords = { ok: true; batch: RecordBatch } | { ok: false; me
 
 /**
  * @param allowEmptyArray PUT accepts `[]` (an empty stream); POST refuses it.
+ * @param bounds when given, receives the [start, end) positions in `body` of an array's elements.
  */
-export function prepareRecords(contentType: string, body: Uint8Array, allowEmptyArray: boolean): PreparedRecords {
+export function prepareRecords(contentType: string, body: Uint8Array, allowEmptyArray: boolean, bounds: number[] | null = null): PreparedRecords {
   if (body.byteLength === 0) return { ok: true, batch: NO_RECORDS };
   if (!isJsonType(contentType)) return { ok: true, batch: { chunks: [body], count: 1 } };
-  const shape = validateJson(body);
+  const shape = validateJson(body, bounds);
   if (!shape.ok) return { ok: false, message: "invalid JSON body" };
   const trimmed = trimJson(body);
   if (shape.arrayLength === null) return { ok: true, batch: { chunks: [trimmed], count: 1 } };
@@ -77,7 +83,9 @@ export function jsonStoredForm(body: Uint8Array): Uint8Array {
 export function finishJsonRecords(records: RecordBatch): void {
   if (!records.unparsed) return;
   delete records.unparsed;
-  const prepared = prepareRecords(JSON_CONTENT_TYPE, records.chunks[0]!, false);
+  const body = records.chunks[0]!;
+  const bounds: number[] = [];
+  const prepared = prepareRecords(JSON_CONTENT_TYPE, body, false, bounds);
   if (!prepared.ok) {
     records.invalid = prepared.message;
     records.chunks = [];
@@ -88,6 +96,10 @@ export function finishJsonRecords(records: RecordBatch): void {
   // The same bytes `jsonStoredForm` gave, so a payload file reference made from it holds.
   records.chunks = prepared.batch.chunks;
   records.count = prepared.batch.count;
+  if (records.count > 1) {
+    const chunk = records.chunks[0]!;
+    records.valueBounds = [encodeValueBounds(bounds, chunk.byteOffset - body.byteOffset)];
+  }
 }
 
 export function batchBytes(batch: RecordBatch): number {

@@ -170,7 +170,8 @@ export class WriteBatch {
       const payload = records.chunks[i]!;
       bytes += payload.byteLength;
       const ref = records.refs?.[i] ?? undefined;
-      this.pendingRecords.push({ streamId: row.id, offset: row.next_offset + i * perChunk, recordCount: perChunk, tsMs, payload, routingKey, ref });
+      const valueBounds = records.valueBounds?.[i] ?? null;
+      this.pendingRecords.push({ streamId: row.id, offset: row.next_offset + i * perChunk, recordCount: perChunk, tsMs, payload, routingKey, ref, valueBounds });
     }
     return bytes;
   }

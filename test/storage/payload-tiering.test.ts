@@ -1,5 +1,6 @@
 // Goal: with payload files in play, history still leaves the WAL and stays readable: large
-// appends are kept in files while they are in the WAL, sealed from there, and the files are
+// appends are kept in files while they are in the WAL, sealed from there (JSON rows by the
+// value bounds found when they were validated), and the files are
 // removed once every row in them is published and collected; rows a quiet stream keeps in
 // the WAL are moved back into SQLite so their files can go too. Reads (whole, from an
 // offset inside a JSON append, keyed) return what was appended before and after a restart.
@@ -66,6 +67,8 @@ test("large appends live in payload files until published; then the files go, an
     if (round === 5) {
       expect(filesOf(app).length).toBeGreaterThan(0);
       expect(query<{ n: number }>(app, "SELECT COUNT(*) AS n FROM wal WHERE payload_file IS NOT NULL")[0]!.n).toBeGreaterThan(0);
+      // JSON bodies validated on the writer thread keep where their values lie, for sealing.
+      expect(query<{ n: number }>(app, "SELECT COUNT(*) AS n FROM wal WHERE value_bounds IS NOT NULL")[0]!.n).toBeGreaterThan(0);
       // Reads of rows still in files, from inside a JSON append as well.
       expect(JSON.parse((await readPages(app, "/v1/stream/events", "-1")).text.replaceAll("][", ","))).toEqual(events);
     }

@@ -1,7 +1,7 @@
 // Goal: the byte scanner finds exactly the top-level elements JSON.parse sees, for any
 // valid JSON, so stored messages are the client's own bytes.
 import { expect, test } from "bun:test";
-import { jsonValueBounds, splitJsonArray, trimJson } from "../../src/engine/json-split.ts";
+import { decodeValueBounds, encodeValueBounds, jsonValueBounds, splitJsonArray, trimJson } from "../../src/engine/json-split.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -56,4 +56,25 @@ test("value bounds match the split slices, and values beyond the output are coun
   expect(jsonValueBounds(bytes, small, 0, bytes.length)).toBe(4);
   expect(text.slice(small[0], small[1])).toBe('{"a":[1,2]}');
   expect(jsonValueBounds(enc("   "), out, 0, 3)).toBe(0);
+});
+
+test("value bounds round-trip through their stored form, and a malformed one is refused", () => {
+  const text = ' {"a":1} ,\n [2,3],"x" ,4';
+  const bytes = new TextEncoder().encode(text);
+  const scanned = new Uint32Array(8);
+  const count = jsonValueBounds(bytes, scanned, 0, bytes.length);
+  const absolute = Array.from(scanned.subarray(0, 2 * count)).map((n) => n + 5); // as found in a body where the chunk starts at 5
+  const encoded = encodeValueBounds(absolute, 5);
+  const decoded = new Uint32Array(8);
+  expect(decodeValueBounds(encoded, decoded, bytes.length)).toBe(count);
+  expect(decoded).toEqual(scanned);
+  // Long values take multi-byte varints.
+  const long = encodeValueBounds([3, 300_003], 0);
+  const out = new Uint32Array(2);
+  expect(decodeValueBounds(long, out, 300_003)).toBe(1);
+  expect(Array.from(out)).toEqual([3, 300_003]);
+  // Truncated, too many for the output, or past the chunk: refused, so sealing scans instead.
+  expect(decodeValueBounds(encoded.subarray(0, encoded.length - 1), decoded, bytes.length)).toBe(-1);
+  expect(decodeValueBounds(encoded, new Uint32Array(4), bytes.length)).toBe(-1);
+  expect(decodeValueBounds(encoded, decoded, bytes.length - 1)).toBe(-1);
 });

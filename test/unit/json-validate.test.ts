@@ -3,6 +3,7 @@
 // Method: fixed tricky cases, then generated documents and random mutations of them,
 // each compared with JSON.parse.
 import { expect, test } from "bun:test";
+import { jsonValueBounds } from "../../src/engine/json-split.ts";
 import { validateJson } from "../../src/engine/json-validate.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -74,4 +75,26 @@ test("generated documents and their mutations agree with JSON.parse", () => {
 test("deep nesting is handled without recursion, and refused past the depth limit", () => {
   agrees(enc("[".repeat(5000) + "]".repeat(5000)));
   expect(validateJson(enc("[".repeat(20_000) + "]".repeat(20_000))).ok).toBe(false);
+});
+
+test("with a bounds list, the elements of a top-level array are reported where the value scan finds them", () => {
+  let seed = 11;
+  const rand = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+  const texts = ['[1, {"a":[2,3]} ,"x,]" ,[[]], null ]', "[ ]", "[[1,2],[3]]", '{"a":[1,2]}', '"not an array"', ...Array.from({ length: 50 }, () =>
+    JSON.stringify(Array.from({ length: rand(6) }, (_, i) => (rand(2) ? { i, s: "q,\"[" } : [i, [i]])), null, rand(3)))];
+  for (const text of texts) {
+    const bytes = enc(text);
+    const bounds: number[] = [];
+    const shape = validateJson(bytes, bounds);
+    expect(shape.ok).toBe(true);
+    if (!shape.ok || shape.arrayLength === null) {
+      expect(bounds).toEqual([]);
+      continue;
+    }
+    const expected = new Uint32Array(2 * Math.max(1, shape.arrayLength));
+    const inner = text.indexOf("[") + 1;
+    const count = jsonValueBounds(bytes, expected, inner, text.lastIndexOf("]"));
+    expect(count).toBe(shape.arrayLength);
+    expect(bounds).toEqual(Array.from(expected.subarray(0, 2 * count)));
+  }
 });

@@ -5,7 +5,7 @@ import type { Database } from "bun:sqlite";
 import type { PayloadFileReader } from "../../storage/payload-files.ts";
 import { SegmentWriter } from "../../storage/segment/file.ts";
 import { readWalRowsWithKeys } from "../../storage/sqlite/wal.ts";
-import { jsonValueBounds } from "../json-split.ts";
+import { decodeValueBounds, jsonValueBounds } from "../json-split.ts";
 
 export interface BuildPlan {
   streamId: number;
@@ -60,7 +60,9 @@ export async function buildSegment(db: Database, payloads: PayloadFileReader, pl
         const count = walRow.record_count;
         if (plan.json && count > 1) {
           if (bounds.length < 2 * count) bounds = new Uint32Array(2 * count);
-          const found = jsonValueBounds(walRow.payload, bounds, 0, walRow.payload.byteLength);
+          // The bounds stored with the row when it was validated on the way in, else a scan.
+          const stored = walRow.value_bounds ? decodeValueBounds(walRow.value_bounds, bounds, walRow.payload.byteLength) : -1;
+          const found = stored === count ? stored : jsonValueBounds(walRow.payload, bounds, 0, walRow.payload.byteLength);
           if (found !== count) throw new Error(`WAL row at ${walRow.offset} holds ${found} JSON values, expected ${count}`);
           writer.addRow(walRow.offset, walRow.ts_ms, walRow.routing_key, walRow.payload, bounds, count);
         } else {

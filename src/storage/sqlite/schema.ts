@@ -174,4 +174,11 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    // Where the JSON values of a multi-message row lie, when validation found them on the
+    // way in (engine/json-split.ts, `encodeValueBounds`): sealing reads them instead of
+    // scanning the row. NULL: sealing scans.
+    version: 6,
+    sql: `ALTER TABLE wal ADD COLUMN value_bounds BLOB;`,
+  },
 ];

@@ -30,10 +30,12 @@ export interface WalInsert {
   routingKey: Uint8Array | null;
   /** Where the payload was written in a payload file (then `payload` only gives its length). */
   ref?: PayloadRef;
+  /** Where the row's JSON values lie (`encodeValueBounds`), if known. */
+  valueBounds?: Uint8Array | null;
 }
 
-const COLUMNS = "stream_id, offset, record_count, ts_ms, payload_len, routing_key, payload, payload_file, payload_position";
-const COLUMN_COUNT = 9;
+const COLUMNS = "stream_id, offset, record_count, ts_ms, payload_len, routing_key, payload, payload_file, payload_position, value_bounds";
+const COLUMN_COUNT = 10;
 const INSERT_PREFIX = `INSERT INTO wal (${COLUMNS}) VALUES `;
 /** Statement sizes used for multi-row inserts: few distinct statements stay cached. */
 const INSERT_CHUNKS = [64, 16, 4, 1] as const;
@@ -65,6 +67,7 @@ export function insertWalRows(db: Database, rows: readonly WalInsert[], nowMs = 
         args[b + 6] = r.ref ? EMPTY : r.payload;
         args[b + 7] = r.ref?.file ?? null;
         args[b + 8] = r.ref?.position ?? null;
+        args[b + 9] = r.valueBounds ?? null;
       }
       statement.run(...args);
       at += chunk;
@@ -150,6 +153,8 @@ export function readWalRows(db: Database, payloads: PayloadFileReader, streamId:
 
 export interface WalRowWithKey extends WalRow {
   routing_key: Uint8Array | null;
+  /** Where the row's JSON values lie, if it was stored with them (`decodeValueBounds`). */
+  value_bounds: Uint8Array | null;
 }
 
 /** Up to `limit` rows from offset `from` to `to`, with their routing keys (for sealing). */
@@ -157,7 +162,7 @@ export function readWalRowsWithKeys(db: Database, payloads: PayloadFileReader, s
   return withPayloads(payloads, () =>
     db
       .query<WalRowWithKey & StoredRow, [number, number, number, number]>(
-        `SELECT offset, record_count, ts_ms, routing_key, ${STORED} FROM wal WHERE stream_id = ? AND offset >= ? AND offset <= ? ORDER BY offset LIMIT ?`,
+        `SELECT offset, record_count, ts_ms, routing_key, value_bounds, ${STORED} FROM wal WHERE stream_id = ? AND offset >= ? AND offset <= ? ORDER BY offset LIMIT ?`,
       )
       .all(streamId, from, to, limit),
   );
