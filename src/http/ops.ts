@@ -1,5 +1,6 @@
 // Server-level endpoints: liveness and an in-process metrics snapshot.
 import type { Context } from "hono";
+import { payloadFileTotals } from "../storage/sqlite/payload-files.ts";
 import type { HttpDeps } from "./env.ts";
 
 const startedAt = Date.now();
@@ -17,6 +18,7 @@ export function metricsHandler(deps: HttpDeps) {
         ingest_queue: queue,
         ingest: deps.engine.queue.stats,
         wal_checkpoints: deps.engine.checkpointer?.stats ?? null,
+        wal_payload_files: walPayloadFiles(deps),
         live_waiters: deps.engine.notifier.waiterCount,
         tiering: tieringMetrics(deps),
         memory: { ...process.memoryUsage(), paced_collections: { appends: deps.engine.gc.appends.stats, reads: deps.engine.gc.reads.stats } },
@@ -25,6 +27,11 @@ export function metricsHandler(deps: HttpDeps) {
       { "cache-control": "no-store" },
     );
   };
+}
+
+function walPayloadFiles(deps: HttpDeps) {
+  const totals = payloadFileTotals(deps.engine.db);
+  return { files: totals.files, size_bytes: totals.sizeBytes, live_bytes: totals.liveBytes };
 }
 
 function tieringMetrics(deps: HttpDeps) {

@@ -19,7 +19,7 @@
 //
 // This module only touches files; which records live where, and when a file may go, is
 // SQLite's (storage/sqlite/payload-files.ts), committed in the batches that change it.
-import { closeSync, fdatasync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, writevSync } from "node:fs";
+import { closeSync, fdatasync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, writevSync } from "node:fs";
 import { join } from "node:path";
 
 export const PAYLOAD_HEADER_BYTES = 16;
@@ -54,19 +54,6 @@ export function listPayloadFiles(dir: string): number[] {
     if (Number.isSafeInteger(id) && id > 0) ids.push(id);
   }
   return ids.sort((a, b) => a - b);
-}
-
-/** Bytes the payload files in `dir` take on disk. */
-export function payloadFilesBytes(dir: string): number {
-  let total = 0;
-  for (const id of listPayloadFiles(dir)) {
-    try {
-      total += statSync(payloadFilePath(dir, id)).size;
-    } catch {
-      // removed meanwhile
-    }
-  }
-  return total;
 }
 
 /** Deletes the files of ids whose last record SQLite no longer references (after that commit). */

@@ -69,6 +69,10 @@ test("large appends live in payload files until published; then the files go, an
       expect(query<{ n: number }>(app, "SELECT COUNT(*) AS n FROM wal WHERE payload_file IS NOT NULL")[0]!.n).toBeGreaterThan(0);
       // JSON bodies validated on the writer thread keep where their values lie, for sealing.
       expect(query<{ n: number }>(app, "SELECT COUNT(*) AS n FROM wal WHERE value_bounds IS NOT NULL")[0]!.n).toBeGreaterThan(0);
+      const metrics = (await (await app.request("/metrics")).json()) as { wal_payload_files: { files: number; size_bytes: number; live_bytes: number } };
+      expect(metrics.wal_payload_files.files).toBeGreaterThan(0);
+      expect(metrics.wal_payload_files.live_bytes).toBeGreaterThan(0);
+      expect(metrics.wal_payload_files.size_bytes).toBeGreaterThanOrEqual(metrics.wal_payload_files.live_bytes);
       // Reads of rows still in files, from inside a JSON append as well.
       expect(JSON.parse((await readPages(app, "/v1/stream/events", "-1")).text.replaceAll("][", ","))).toEqual(events);
     }
@@ -78,6 +82,8 @@ test("large appends live in payload files until published; then the files go, an
   await until(() => query<{ n: number }>(app!, "SELECT COUNT(*) AS n FROM wal")[0]!.n === 0, 20_000, "WAL collected");
   // Only the file still taking records may be left.
   expect(filesOf(app).length).toBeLessThanOrEqual(1);
+  const after = (await (await app.request("/metrics")).json()) as { wal_payload_files: { live_bytes: number } };
+  expect(after.wal_payload_files.live_bytes).toBe(0);
   expect(query<{ n: number }>(app, "SELECT COUNT(*) AS n FROM payload_files")[0]!.n).toBe(filesOf(app).length);
 
   const readAll = async (a: TestApp) => {
