@@ -39,16 +39,19 @@ export function payloadFilePath(dir: string, id: number): string {
   return join(dir, `${String(id).padStart(12, "0")}${SUFFIX}`);
 }
 
-/** Ids of the payload files present in `dir` (none when it does not exist). */
-export function listPayloadFiles(dir: string): number[] {
-  let names: string[];
+/** Names in `dir`, none when it does not exist (yet). */
+function namesIn(dir: string): string[] {
   try {
-    names = readdirSync(dir);
+    return readdirSync(dir);
   } catch {
     return [];
   }
+}
+
+/** Ids of the payload files present in `dir`. */
+export function listPayloadFiles(dir: string): number[] {
   const ids: number[] = [];
-  for (const name of names) {
+  for (const name of namesIn(dir)) {
     if (!name.endsWith(SUFFIX)) continue;
     const id = Number(name.slice(0, -SUFFIX.length));
     if (Number.isSafeInteger(id) && id > 0) ids.push(id);
@@ -68,14 +71,8 @@ interface Spare {
 
 /** Spares in `dir`, oldest first. */
 function listSpares(dir: string): Spare[] {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return [];
-  }
   const spares: Spare[] = [];
-  for (const name of names) {
+  for (const name of namesIn(dir)) {
     if (!name.startsWith(SPARE_PREFIX) || !name.endsWith(SUFFIX)) continue;
     const retiredAtMs = Number(name.slice(SPARE_PREFIX.length).split("-")[0]);
     if (Number.isSafeInteger(retiredAtMs)) spares.push({ name, retiredAtMs });
