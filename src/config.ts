@@ -122,7 +122,7 @@ export interface Config {
     offloadMinBatchBytes: number;
   };
   /**
-   * Payload files (storage/payload-files.ts): the writer thread keeps payloads of at least
+   * Payload files (storage/payload-files.ts): the inline writer keeps payloads of at least
    * `minBytes` (0 = none) in files of about `fileMaxBytes`; a closed file whose other rows
    * were collected has its last rows moved inline once it is `inlineAfterMs` old (0 = never);
    * up to `spareFiles` emptied files are kept to be written over.

@@ -10,7 +10,7 @@ export function executeAppend(batch: WriteBatch, req: AppendRequest): AppendOutc
   const status = classifyStream(row, batch.nowMs);
   if (status === "soft_deleted") return { kind: "soft_deleted" };
   if (!row || status !== "live") return { kind: "not_found" };
-  // A body left for the writer (the writer thread validated it already, an inline batch does it here).
+  // A body left for the writer (its payload pipeline validated it already, otherwise it is done here).
   finishJsonRecords(req.records);
   if (req.records.invalid !== undefined) return { kind: "invalid_body", message: req.records.invalid };
 

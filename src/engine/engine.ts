@@ -36,7 +36,7 @@ import type { BatchEffects } from "./write-batch.ts";
 import type { CommandResults, WriteCommand } from "./write-commands.ts";
 import type { ProfileDocument } from "../profiles/profile.ts";
 import type { SchemaUpdate } from "../schema/schema-update.ts";
-import { InlineWriter, type Writer } from "./writer.ts";
+import { InlineWriter, payloadSink, type Writer } from "./writer.ts";
 import { WriteQueue } from "./write-queue.ts";
 
 /** Read results kept for live fan-out and catch-up read-ahead. */
@@ -89,7 +89,7 @@ export class Engine {
   private readonly promoted = new WeakMap<ReadResult, { version: number; result: ReadResult }>();
   private readonly writers: Writer[];
   private closing = false;
-  /** JSON bodies this large are validated on the writer thread (Infinity: never). */
+  /** JSON bodies this large are validated by the writer, during their payload sync (Infinity: never). */
   private readonly jsonDeferMinBytes: number;
 
   private constructor(
@@ -106,8 +106,9 @@ export class Engine {
     this.objectRequests = new CountingObjectStore(objects);
     this.gc = { appends: new GcPacer(gcPacing(config)), reads: new GcPacer(gcPacing(config)) };
     this.metas = new StreamMetaCache(db, config.engine.metaCacheEntries);
+    const inline = new InlineWriter(db, config.ingest.busyRetryMs, this.streams, { reader: this.payloads, keepSpares: config.walPayloads.spareFiles }, payloadSink(db, payloadDirOf(config.dbPath), config.walPayloads.minBytes, config.walPayloads.fileMaxBytes));
     this.queue = new WriteQueue(
-      new InlineWriter(db, config.ingest.busyRetryMs, this.streams, { reader: this.payloads, keepSpares: config.walPayloads.spareFiles }),
+      inline,
       thread,
       {
         lingerMs: config.ingest.flushDelayMs,
@@ -116,7 +117,7 @@ export class Engine {
         maxQueueRequests: config.ingest.maxQueueRequests,
         maxQueueBytes: config.ingest.maxQueueBytes,
         offloadMinBytes: config.ingest.offloadMinBatchBytes,
-        offloadRecordBytes: config.walPayloads.minBytes,
+        payloadRecordBytes: config.walPayloads.minBytes,
         requestTimeoutMs: config.ingest.appendTimeoutMs,
       },
       {
@@ -125,8 +126,8 @@ export class Engine {
         onBatchFailed: (message) => log.error({ message }, "write batch failed"),
       },
     );
-    this.writers = thread ? [thread] : [];
-    this.jsonDeferMinBytes = thread && config.walPayloads.minBytes > 0 ? config.walPayloads.minBytes : Number.POSITIVE_INFINITY;
+    this.writers = thread ? [inline, thread] : [inline];
+    this.jsonDeferMinBytes = config.walPayloads.minBytes > 0 ? config.walPayloads.minBytes : Number.POSITIVE_INFINITY;
     const segments = new SegmentStore(
       { root: config.root, cacheMaxBytes: config.tiering.segmentCacheMaxBytes, retry: retryPolicy(config) },
       this.objectRequests,
@@ -158,8 +159,6 @@ export class Engine {
               walCheckpointBytes: config.sqlite.walCheckpointBytes,
               busyRetryMs: config.ingest.busyRetryMs,
               gc: gcPacing(config),
-              payloadMinBytes: config.walPayloads.minBytes,
-              payloadFileMaxBytes: config.walPayloads.fileMaxBytes,
               payloadSpareFiles: config.walPayloads.spareFiles,
             },
             (message) => {
@@ -210,8 +209,8 @@ export class Engine {
   /**
    * A POST body as the stream's records (a body of another type than the stream's is not
    * parsed: the writer refuses it). On a JSON stream whose appends no profile or schema
-   * looks at, a body of at least `jsonDeferMinBytes` is left for the writer thread to
-   * validate while its payload file syncs (writer-pipeline.ts); the rest is checked here.
+   * looks at, a body of at least `jsonDeferMinBytes` is left for the writer to validate
+   * while its payload file syncs (writer-pipeline.ts); the rest is checked here.
    */
   appendRecords(row: StreamRow, contentType: string | null, body: Uint8Array): PreparedRecords {
     if (body.byteLength === 0) return { ok: true, batch: NO_RECORDS };

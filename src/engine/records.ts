@@ -19,12 +19,12 @@ export interface RecordBatch {
    */
   keys?: Array<Uint8Array | null>;
   /**
-   * Set on the writer thread only: where each chunk was already written in a payload file
+   * Set by the writer only: where each chunk was already written in a payload file
    * (null: it stays inline). Then the rows store no bytes, just these references.
    */
   refs?: Array<PayloadRef | null>;
   /**
-   * A JSON body left for the writer thread to validate (`unparsedJsonRecords`): `chunks[0]`
+   * A JSON body left for the writer to validate (`unparsedJsonRecords`): `chunks[0]`
    * is the body as sent and `count` is 0 until `finishJsonRecords` runs.
    */
   unparsed?: true;
@@ -59,9 +59,9 @@ export function prepareRecords(contentType: string, body: Uint8Array, allowEmpty
 }
 
 /**
- * A large JSON append whose validation the writer thread takes over: it validates the body
- * while its payload file is being synced (writer-pipeline.ts), so the serving thread does
- * not scan it. Same rules as `prepareRecords` for a POST.
+ * A large JSON append whose validation the writer takes over: it validates the body while
+ * its payload file is being synced (writer-pipeline.ts), so the scan costs no wait of its
+ * own. Same rules as `prepareRecords` for a POST.
  */
 export function unparsedJsonRecords(body: Uint8Array): RecordBatch {
   return { chunks: [body], count: 0, unparsed: true };

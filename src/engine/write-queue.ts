@@ -5,11 +5,14 @@
 // committed and takes everything queued meanwhile (bounded by request count and bytes),
 // so an idle server commits a lone append at once and a busy one commits large batches.
 // `lingerMs` > 0 lets a batch wait that long to grow; it only helps on disks whose fsync
-// is very slow. A batch runs inline or on the writer thread (writer.ts); while the thread
-// commits one batch, one more may be posted behind it once it is worth the thread's time
-// (`offloadMinBytes`), so the thread goes from COMMIT straight to the next batch instead
-// of idling while this thread answers requests and assembles the next one. The thread runs
-// its batches in order on its own connection, each seeing the one before it.
+// is very slow. A batch runs inline or on the writer thread (writer.ts). A batch holding a
+// record large enough for a payload file always runs inline: this thread writes payload
+// files (writer-pipeline.ts) and keeps serving while their fdatasync runs. Batches of many
+// small records' bytes, and bulk work, go to the thread; while it commits one, one more may
+// be posted behind it once it is worth the thread's time (`offloadMinBytes`), so the thread
+// goes from COMMIT straight to the next batch instead of idling while this thread answers
+// requests and assembles the next one. The thread runs its batches in order on its own
+// connection, each seeing the one before it.
 // Every request has a deadline; one still queued when it passes is answered 408 and is
 // never written.
 import type { BatchEffects } from "./write-batch.ts";
@@ -22,13 +25,13 @@ export interface WriteQueueOptions {
   maxBatchBytes: number;
   maxQueueRequests: number;
   maxQueueBytes: number;
-  /** Batches carrying at least this many payload bytes go to the writer thread. */
+  /** Batches carrying at least this many payload bytes go to the writer thread... */
   offloadMinBytes: number;
   /**
-   * So does a batch holding one record of at least this many bytes (0: no such rule): the
-   * thread keeps it in a payload file, while inline its pages would pass through SQLite.
+   * ...unless they hold a record of at least this many bytes (0: no such rule): that one
+   * goes to a payload file, which only the inline writer writes.
    */
-  offloadRecordBytes: number;
+  payloadRecordBytes: number;
   /** How long a request may wait for its commit. */
   requestTimeoutMs: number;
 }
@@ -64,7 +67,7 @@ export interface QueueHooks {
 interface Pending {
   command: WriteCommand;
   bytes: number;
-  /** Holds a record of at least `offloadRecordBytes`. */
+  /** Holds a record of at least `payloadRecordBytes`. */
   large: boolean;
   deadline: number;
   settled: boolean;
@@ -111,6 +114,8 @@ const NO_DEADLINE = Number.POSITIVE_INFINITY;
 export class WriteQueue {
   private readonly queue = new Fifo<Pending>();
   private queuedBytes = 0;
+  /** Queued commands holding a payload-file record. */
+  private queuedLarge = 0;
   /** Queued requests (internal work is not counted against the request bound). */
   private queuedRequests = 0;
   private immediate = false;
@@ -161,11 +166,12 @@ export class WriteQueue {
   private enqueue(command: WriteCommand, bytes: number, internal: boolean): Promise<WriteResult> {
     return new Promise<WriteResult>((resolve, reject) => {
       const deadline = internal ? NO_DEADLINE : performance.now() + this.options.requestTimeoutMs;
-      const large = this.options.offloadRecordBytes > 0 && largestRecordBytes(command) >= this.options.offloadRecordBytes;
+      const large = this.options.payloadRecordBytes > 0 && largestRecordBytes(command) >= this.options.payloadRecordBytes;
       const pending: Pending = { command, bytes, large, deadline, settled: false, resolve, reject };
       if (internal) this.queue.unshift(pending);
       else this.queue.push(pending);
       this.queuedBytes += bytes;
+      if (large) this.queuedLarge += 1;
       if (!internal) {
         this.queuedRequests += 1;
         this.armWatchdog();
@@ -177,8 +183,9 @@ export class WriteQueue {
   /** Whether a batch may start now: nothing in flight, or a second one behind the thread's. */
   private canDispatch(): boolean {
     if (this.inFlight === 0) return true;
-    // Only a batch worth a commit of its own: many small ones would each pay the fsyncs.
-    return this.inFlight === 1 && this.inFlightOnThread && this.queuedBytes >= this.options.offloadMinBytes;
+    // Only a batch worth a commit of its own (many small ones would each pay the fsyncs), and
+    // one the thread can take: a payload-file record waits to run inline.
+    return this.inFlight === 1 && this.inFlightOnThread && this.queuedBytes >= this.options.offloadMinBytes && this.queuedLarge === 0;
   }
 
   private schedule(): void {
@@ -202,8 +209,12 @@ export class WriteQueue {
     let large = false;
     // The command that crosses the byte bound still joins, so a large body always fits.
     while (this.queue.length > 0 && batch.length < this.options.maxBatchRequests && bytes < this.options.maxBatchBytes) {
+      // Bulk work belongs on the thread and payload-file records inline: never in one batch.
+      const head = this.queue.at(0)!;
+      if ((bulk && head.large) || (large && isBulkCommand(head.command))) break;
       const item = this.queue.take();
       this.queuedBytes -= item.bytes;
+      if (item.large) this.queuedLarge -= 1;
       if (item.deadline !== NO_DEADLINE) this.queuedRequests -= 1;
       if (item.settled) continue; // answered 408 while queued: never written
       bytes += item.bytes;
@@ -228,8 +239,9 @@ export class WriteQueue {
       this.notifyDrained();
       return;
     }
-    // Behind a thread batch only the thread may run: the serving connection would wait on its lock.
-    const onThread = this.thread !== null && (behindThread || bulk || large || bytes >= this.options.offloadMinBytes);
+    // Behind a thread batch only the thread may run: the serving connection would wait on its
+    // lock (canDispatch keeps payload-file records from coming here then).
+    const onThread = this.thread !== null && !large && (behindThread || bulk || bytes >= this.options.offloadMinBytes);
     const writer = onThread ? this.thread! : this.inline;
     this.inFlight += 1;
     this.inFlightOnThread = onThread;

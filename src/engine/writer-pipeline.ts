@@ -1,8 +1,8 @@
-// The writer thread's two stages. A batch's large payloads are written to a payload file
-// the moment it arrives, and their fdatasync runs off the thread; the batch's transaction
-// runs once that sync is done, in arrival order. So while the thread commits one batch
-// (its own fsync), the payloads of the batch behind it are being made durable: the two
-// fsyncs of consecutive batches overlap instead of adding up.
+// A batch with payload files, in two stages (the inline writer's: writer.ts). Its large
+// payloads are written to a payload file the moment it arrives, and their fdatasync runs
+// off the thread; the batch's transaction runs once that sync is done, in arrival order.
+// While the sync runs, the serving thread goes on serving; batches behind it wait their
+// turn, so each sees the one before it.
 //
 // Commit order of a batch with payloads (docs/storage.md, "Append with payload files"):
 //   1. its payloads are written at the end of the current payload file

@@ -1,16 +1,14 @@
 // Entry of the writer thread: its own connection to the (already migrated) database; runs
-// each batch in one transaction, in arrival order, after writing its large payloads to a
-// payload file (writer-pipeline.ts), and answers with the reply as JSON (a reply holds no
-// bytes).
+// each batch in one transaction, in arrival order, and answers with the reply as JSON (a
+// reply holds no bytes). It writes no payload files (batches with such records run inline:
+// writer.ts), but reads them to move old files' last rows inline, and retires emptied ones.
 import type { Database } from "bun:sqlite";
-import { PayloadAppender, PayloadFileReader, payloadDirOf } from "../storage/payload-files.ts";
+import { PayloadFileReader, payloadDirOf } from "../storage/payload-files.ts";
 import { openDatabase } from "../storage/sqlite/open.ts";
-import { nextPayloadFileId } from "../storage/sqlite/payload-files.ts";
 import { decodeBatch, type WireBatch } from "./batch-wire.ts";
 import { GcPacer } from "./gc-pacer.ts";
 import { committedRowsFrom, type WriterPayloads } from "./write-batch.ts";
 import { executeBatch } from "./write-commands.ts";
-import { WriterPipeline } from "./writer-pipeline.ts";
 
 declare const self: Worker;
 
@@ -20,9 +18,7 @@ export interface WriterThreadInit {
   walCheckpointBytes: number;
   busyRetryMs: number;
   gc: { paceBytes: number; minIntervalMs: number };
-  /** Payloads of at least this many bytes go to payload files (0: none), files of about `payloadFileMaxBytes`. */
-  payloadMinBytes: number;
-  payloadFileMaxBytes: number;
+  /** Emptied payload files kept to be written over. */
   payloadSpareFiles: number;
 }
 
@@ -40,8 +36,6 @@ export type WriterThreadReply =
 let db: Database | null = null;
 let busyRetryMs = 5000;
 let payloads: WriterPayloads | null = null;
-let appender: PayloadAppender | null = null;
-let pipeline: WriterPipeline | null = null;
 // This thread has its own heap: the batches' payload buffers die here, so it paces its own
 // collections (the main thread's do not reach this heap).
 let gc = new GcPacer({ paceBytes: 0, minIntervalMs: 0 });
@@ -57,43 +51,26 @@ self.onmessage = (event: MessageEvent<WriterThreadMessage>) => {
       try {
         db = openDatabase(message.dbPath, { cacheBytes: message.cacheBytes, walCheckpointBytes: message.walCheckpointBytes, migrate: false });
         busyRetryMs = message.busyRetryMs;
-        const dir = payloadDirOf(message.dbPath);
-        const writerPayloads: WriterPayloads = { reader: new PayloadFileReader(dir), keepSpares: message.payloadSpareFiles };
-        payloads = writerPayloads;
-        let nextFileId = nextPayloadFileId(db);
-        appender = message.payloadMinBytes > 0 ? new PayloadAppender(dir, message.payloadFileMaxBytes, () => nextFileId++) : null;
-        const connection = db;
-        pipeline = new WriterPipeline(
-          // Rows come from SQLite each batch: inline batches on the other connection change them too.
-          (commands) => executeBatch(connection, commands, busyRetryMs, committedRowsFrom(connection), writerPayloads),
-          (id, reply) => post({ type: "reply", id, reply: JSON.stringify(reply) }),
-          appender,
-          message.payloadMinBytes,
-        );
+        payloads = { reader: new PayloadFileReader(payloadDirOf(message.dbPath)), keepSpares: message.payloadSpareFiles };
         gc = new GcPacer({ ...message.gc, fullEvery: 1 });
         post({ type: "ready" });
       } catch (error) {
         post({ type: "init-failed", message: error instanceof Error ? error.message : String(error) });
       }
       return;
-    case "batch":
-      pipeline!.submit(message.id, decodeBatch(message.batch));
+    case "batch": {
+      // Rows come from SQLite each batch: inline batches on the other connection change them too.
+      const reply = executeBatch(db!, decodeBatch(message.batch), busyRetryMs, committedRowsFrom(db!), payloads);
+      post({ type: "reply", id: message.id, reply: JSON.stringify(reply) });
       gc.note(message.batch.payload.byteLength);
       return;
+    }
     case "close":
-      void closeAll().then(() => post({ type: "closed" }));
+      payloads?.reader.close();
+      payloads = null;
+      db?.close();
+      db = null;
+      post({ type: "closed" });
       return;
   }
 };
-
-/** Answers every batch still waiting for its payloads, then lets go of the files and the database. */
-async function closeAll(): Promise<void> {
-  await pipeline?.drained();
-  await appender?.close();
-  payloads?.reader.close();
-  payloads = null;
-  appender = null;
-  pipeline = null;
-  db?.close();
-  db = null;
-}

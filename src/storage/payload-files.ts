@@ -212,11 +212,10 @@ export interface PayloadRef {
 }
 
 /**
- * Appends records to one file at a time (the writer thread's only). A batch's payloads go
- * in one write; `durable` resolves once an fdatasync issued after that write has finished,
- * and only then may rows pointing to them commit. Because that sync runs off the thread,
- * the writer commits the previous batch meanwhile: a batch's payload sync and the commit
- * before it overlap.
+ * Appends records to one file at a time (the inline writer's only: writer.ts). A batch's
+ * payloads go in one write; `durable` resolves once an fdatasync issued after that write has
+ * finished, and only then may rows pointing to them commit. The sync runs off the thread,
+ * which serves other requests meanwhile.
  */
 export class PayloadAppender {
   private fd = -1;

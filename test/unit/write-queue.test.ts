@@ -1,6 +1,7 @@
 // Goal: the group-commit queue keeps one order of commits while it overlaps work: a second
 // batch may wait behind the writer thread's current one (so the thread never idles between
 // commits), never an inline batch while a thread batch is in flight, and never a third.
+// Batches with payload-file records run inline (the only writer of payload files).
 // Method: the queue with scripted writers whose batches finish when the test says so.
 import { expect, test } from "bun:test";
 import type { AppendRequest } from "../../src/engine/append-checks.ts";
@@ -44,6 +45,13 @@ function appendOf(name: string, bytes: number): WriteCommand {
   return { op: "append", req };
 }
 
+/** One append of `count` records of `bytes` each. */
+function appendOfRecords(name: string, count: number, bytes: number): WriteCommand {
+  const command = appendOf(name, 0);
+  if (command.op === "append") command.req.records = { chunks: Array.from({ length: count }, () => new Uint8Array(bytes)), count };
+  return command;
+}
+
 const OPTIONS: WriteQueueOptions = {
   lingerMs: 0,
   maxBatchRequests: 200,
@@ -51,7 +59,7 @@ const OPTIONS: WriteQueueOptions = {
   maxQueueRequests: 1000,
   maxQueueBytes: 64 * 1024 * 1024,
   offloadMinBytes: 1000,
-  offloadRecordBytes: 0,
+  payloadRecordBytes: 0,
   requestTimeoutMs: 5000,
 };
 
@@ -146,31 +154,47 @@ test("bulk deletions go to the writer thread however few bytes they carry", asyn
   await queue.close();
 });
 
-test("a batch holding one record large enough for a payload file goes to the thread, however few bytes in all", async () => {
+test("a batch holding a record large enough for a payload file runs inline, whatever its bytes, and never behind a thread batch", async () => {
   const runs: Run[] = [];
-  const queue = queueWith(runs, { offloadRecordBytes: 500 });
-  void queue.submit(appendOf("small", 400));
+  const queue = queueWith(runs, { payloadRecordBytes: 500 });
+  const writers = () => runs.map((r) => [r.writer, r.names]);
+  // Past the thread's byte bound, but its record belongs in a payload file: inline.
+  void queue.submit(appendOf("record", 1500));
   await turn();
-  expect(runs.map((r) => [r.writer, r.names])).toEqual([["inline", ["small"]]]);
+  expect(writers()).toEqual([["inline", ["record"]]]);
   runs[0]!.finish();
   await turn();
   await turn();
-  void queue.submit(appendOf("record", 600));
+
+  // A thread batch (many bytes of small records) in flight: a payload-file record waits for
+  // it instead of going behind it, even with enough bytes queued for a second thread batch.
+  void queue.submit(appendOfRecords("smalls", 4, 300));
   await turn();
-  // Behind it, only a batch worth a commit of its own by its bytes is posted; this one waits.
-  void queue.submit(appendOf("record-2", 500));
+  void queue.submit(appendOf("record-2", 600));
+  void queue.submit(appendOf("small-2", 499));
   await turn();
-  expect(runs.map((r) => [r.writer, r.names]).slice(1)).toEqual([["thread", ["record"]]]);
+  expect(writers().slice(1)).toEqual([["thread", ["smalls"]]]);
   runs[1]!.finish();
   await turn();
   await turn();
-  expect(runs.map((r) => [r.writer, r.names])[2]).toEqual(["thread", ["record-2"]]);
+  expect(writers()[2]).toEqual(["inline", ["record-2", "small-2"]]);
   runs[2]!.finish();
+  await queue.close();
+});
+
+test("bulk work and payload-file records never share a batch", async () => {
+  const runs: Run[] = [];
+  const queue = queueWith(runs, { payloadRecordBytes: 500 });
+  const writers = () => runs.map((r) => [r.writer, r.names]);
+  void queue.submit(appendOf("record", 600));
+  void queue.submitInternal({ op: "collect-wal", req: { streamId: 1, chunk: { rows: 10, bytes: 1000 } } });
+  await turn();
+  // Internal work goes first; the record waits for the next batch, which runs inline.
+  expect(writers()).toEqual([["thread", ["collect-wal"]]]);
+  runs[0]!.finish();
   await turn();
   await turn();
-  void queue.submit(appendOf("small-2", 499));
-  await turn();
-  expect(runs.map((r) => [r.writer, r.names])[3]).toEqual(["inline", ["small-2"]]);
-  runs[3]!.finish();
+  expect(writers()[1]).toEqual(["inline", ["record"]]);
+  runs[1]!.finish();
   await queue.close();
 });

@@ -5,7 +5,7 @@
 // columns read most (offsets, counts, times, lengths) come before `payload`: reading them
 // never walks a large payload's overflow pages.
 //
-// A large payload written by the writer thread lives in a payload file instead
+// A large payload lives in a payload file instead
 // (storage/payload-files.ts): the row's `payload` is empty and `payload_file`,
 // `payload_position` say where its record is. Reads here return every row with its bytes,
 // wherever they are.
