@@ -106,7 +106,14 @@ export class Engine {
     this.objectRequests = new CountingObjectStore(objects);
     this.gc = { appends: new GcPacer(gcPacing(config)), reads: new GcPacer(gcPacing(config)) };
     this.metas = new StreamMetaCache(db, config.engine.metaCacheEntries);
-    const inline = new InlineWriter(db, config.ingest.busyRetryMs, this.streams, { reader: this.payloads, keepSpares: config.walPayloads.spareFiles }, payloadSink(db, payloadDirOf(config.dbPath), config.walPayloads.minBytes, config.walPayloads.fileMaxBytes));
+    const { minBytes, fileMaxBytes, spareFiles } = config.walPayloads;
+    const inline = new InlineWriter(
+      db,
+      config.ingest.busyRetryMs,
+      this.streams,
+      { reader: this.payloads, keepSpares: spareFiles },
+      payloadSink(db, payloadDirOf(config.dbPath), minBytes, fileMaxBytes),
+    );
     this.queue = new WriteQueue(
       inline,
       thread,
