@@ -106,14 +106,11 @@ export class Engine {
     this.objectRequests = new CountingObjectStore(objects);
     this.gc = { appends: new GcPacer(gcPacing(config)), reads: new GcPacer(gcPacing(config)) };
     this.metas = new StreamMetaCache(db, config.engine.metaCacheEntries);
+    // Whether payload files are on is decided once, here: the queue routes their records to
+    // the inline writer, and only its pipeline validates JSON left unparsed.
     const { minBytes, fileMaxBytes, spareFiles } = config.walPayloads;
-    const inline = new InlineWriter(
-      db,
-      config.ingest.busyRetryMs,
-      this.streams,
-      { reader: this.payloads, keepSpares: spareFiles },
-      payloadSink(db, payloadDirOf(config.dbPath), minBytes, fileMaxBytes),
-    );
+    const sink = payloadSink(db, this.payloads.dir, minBytes, fileMaxBytes);
+    const inline = new InlineWriter(db, config.ingest.busyRetryMs, this.streams, { reader: this.payloads, keepSpares: spareFiles }, sink);
     this.queue = new WriteQueue(
       inline,
       thread,
@@ -124,7 +121,7 @@ export class Engine {
         maxQueueRequests: config.ingest.maxQueueRequests,
         maxQueueBytes: config.ingest.maxQueueBytes,
         offloadMinBytes: config.ingest.offloadMinBatchBytes,
-        payloadRecordBytes: config.walPayloads.minBytes,
+        payloadRecordBytes: sink?.minBytes ?? 0,
         requestTimeoutMs: config.ingest.appendTimeoutMs,
       },
       {
@@ -134,7 +131,7 @@ export class Engine {
       },
     );
     this.writers = thread ? [inline, thread] : [inline];
-    this.jsonDeferMinBytes = config.walPayloads.minBytes > 0 ? config.walPayloads.minBytes : Number.POSITIVE_INFINITY;
+    this.jsonDeferMinBytes = sink?.minBytes ?? Number.POSITIVE_INFINITY;
     const segments = new SegmentStore(
       { root: config.root, cacheMaxBytes: config.tiering.segmentCacheMaxBytes, retry: retryPolicy(config) },
       this.objectRequests,

@@ -77,22 +77,16 @@ export function insertWalRows(db: Database, rows: readonly WalInsert[], nowMs = 
 }
 
 function countPayloadRecords(db: Database, rows: readonly WalInsert[], nowMs: number): number[] {
-  const added = new Map<number, PayloadRelease & { end: number }>();
+  const added = new Map<number, PayloadRelease>();
+  const ends = new Map<number, number>();
   for (const r of rows) {
     if (!r.ref) continue;
-    const end = r.ref.position + PAYLOAD_HEADER_BYTES + r.payload.byteLength;
-    const entry = added.get(r.ref.file);
-    if (entry) {
-      entry.rows += 1;
-      entry.bytes += r.payload.byteLength;
-      entry.end = Math.max(entry.end, end);
-    } else {
-      added.set(r.ref.file, { rows: 1, bytes: r.payload.byteLength, end });
-    }
+    tallyRow(added, r.ref.file, r.payload.byteLength);
+    ends.set(r.ref.file, Math.max(ends.get(r.ref.file) ?? 0, r.ref.position + PAYLOAD_HEADER_BYTES + r.payload.byteLength));
   }
   const dead: number[] = [];
   // Ascending, so each file's row exists before a later one closes it.
-  for (const [file, entry] of [...added].sort((a, b) => a[0] - b[0])) dead.push(...addPayloadRecords(db, file, entry.rows, entry.bytes, entry.end, nowMs));
+  for (const [file, entry] of [...added].sort((a, b) => a[0] - b[0])) dead.push(...addPayloadRecords(db, file, entry.rows, entry.bytes, ends.get(file)!, nowMs));
   return dead;
 }
 
@@ -256,18 +250,19 @@ export function deleteWalThrough(db: Database, streamId: number, throughSeq: num
   for (const row of gone) {
     records += row.record_count;
     bytes += row.payload_len;
-    if (row.payload_file !== null) release(released, row.payload_file, row.payload_len);
+    if (row.payload_file !== null) tallyRow(released, row.payload_file, row.payload_len);
   }
   return { rows: gone.length, records, bytes, more: taken < candidates.length, deadPayloadFiles: releasePayloadRecords(db, released) };
 }
 
-function release(released: Map<number, PayloadRelease>, file: number, bytes: number): void {
-  const entry = released.get(file);
+/** Counts one row of `bytes` against its payload file. */
+function tallyRow(tally: Map<number, PayloadRelease>, file: number, bytes: number): void {
+  const entry = tally.get(file);
   if (entry) {
     entry.rows += 1;
     entry.bytes += bytes;
   } else {
-    released.set(file, { rows: 1, bytes });
+    tally.set(file, { rows: 1, bytes });
   }
 }
 
