@@ -11,7 +11,7 @@ import { SegmentStore } from "../storage/segment-store.ts";
 import { reconcilePayloadFiles } from "../storage/sqlite/payload-files.ts";
 import { Checkpointer } from "../storage/sqlite/checkpointer.ts";
 import { sqliteFileBytes } from "../storage/sqlite/open.ts";
-import { listStreamRowsAfter, type StreamRow } from "../storage/sqlite/streams.ts";
+import { listStreamRowsPage, type StreamRow } from "../storage/sqlite/streams.ts";
 import type { AppendOutcome, AppendRequest } from "./append-checks.ts";
 import type { CreateOutcome, CreateRequest } from "./create.ts";
 import type { DeleteOutcome } from "./delete.ts";
@@ -39,9 +39,9 @@ import type { SchemaUpdate } from "../schema/schema-update.ts";
 import { InlineWriter, payloadSink, type Writer } from "./writer.ts";
 import { WriteQueue } from "./write-queue.ts";
 
-/** Read results kept for live fan-out and catch-up read-ahead. */
 const gcPacing = (config: Config) => ({ paceBytes: config.engine.gcPaceBytes, minIntervalMs: config.engine.gcMinIntervalMs });
 
+/** Read results kept for live fan-out and catch-up read-ahead. */
 const READ_CACHE_ENTRIES = 64;
 const READ_CACHE_BYTES = 16 * 1024 * 1024;
 
@@ -362,21 +362,8 @@ export class Engine {
 
   /** Live streams in name order, skipping `offset` of them. */
   list(limit: number, offset: number): StreamRow[] {
-    const out: StreamRow[] = [];
-    let skipped = 0;
-    let after = "";
     const now = Date.now();
-    while (out.length < limit) {
-      const rows = listStreamRowsAfter(this.db, after, 256);
-      for (const row of rows) {
-        if (classifyStream(row, now, this.expiryOf) !== "live") continue;
-        if (skipped < offset) skipped += 1;
-        else if (out.length < limit) out.push(row);
-      }
-      if (rows.length < 256) break;
-      after = rows[rows.length - 1]!.stream;
-    }
-    return out;
+    return listStreamRowsPage(this.db, limit, offset, (row) => classifyStream(row, now, this.expiryOf) === "live");
   }
 
   sweepExpired(): Promise<number> {

@@ -112,6 +112,29 @@ export function listStreamRowsAfter(db: Database, afterName: string, limit: numb
     .all(afterName, limit);
 }
 
+const LIST_READ_ROWS = 256;
+
+/**
+ * Page `offset / limit` of the listed streams (`listStreamRowsAfter`) that `keep` accepts,
+ * in name order; read 256 rows at a time, so skipped rows are never all held at once.
+ */
+export function listStreamRowsPage(db: Database, limit: number, offset: number, keep: (row: StreamRow) => boolean): StreamRow[] {
+  const out: StreamRow[] = [];
+  let skipped = 0;
+  let after = "";
+  while (out.length < limit) {
+    const rows = listStreamRowsAfter(db, after, LIST_READ_ROWS);
+    for (const row of rows) {
+      if (!keep(row)) continue;
+      if (skipped < offset) skipped += 1;
+      else if (out.length < limit) out.push(row);
+    }
+    if (rows.length < LIST_READ_ROWS) break;
+    after = rows[rows.length - 1]!.stream;
+  }
+  return out;
+}
+
 /** The live streams holding the most WAL bytes on this node (for `/v1/server/_details`). */
 export function topStreamsByWalBytes(db: Database, limit: number): Array<{ stream: string; wal_bytes: number; pending_bytes: number }> {
   return db
