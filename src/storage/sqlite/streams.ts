@@ -116,7 +116,7 @@ const LIST_READ_ROWS = 256;
 
 /**
  * Page `offset / limit` of the listed streams (`listStreamRowsAfter`) that `keep` accepts,
- * in name order; read 256 rows at a time, so skipped rows are never all held at once.
+ * in name order; read `LIST_READ_ROWS` at a time, so skipped rows are never all held at once.
  */
 export function listStreamRowsPage(db: Database, limit: number, offset: number, keep: (row: StreamRow) => boolean): StreamRow[] {
   const out: StreamRow[] = [];
