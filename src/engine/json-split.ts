@@ -153,24 +153,23 @@ function pushVarint(out: number[], value: number): void {
 export function decodeValueBounds(encoded: Uint8Array, out: Uint32Array, chunkLength: number): number {
   const capacity = out.length >> 1;
   let at = 0;
+  /** The varint at `at`, moving past it; -1 when the encoding ends inside it. */
+  const varint = (): number => {
+    let value = 0;
+    for (let shift = 1; at < encoded.length; shift *= 128) {
+      const byte = encoded[at++]!;
+      value += (byte & 0x7f) * shift;
+      if (byte < 0x80) return value;
+    }
+    return -1;
+  };
   let position = 0;
   let count = 0;
   while (at < encoded.length) {
     if (count >= capacity) return -1;
-    let gap = 0;
-    let length = 0;
-    for (let shift = 1, done = false; !done; shift *= 128) {
-      if (at >= encoded.length) return -1;
-      const byte = encoded[at++]!;
-      gap += (byte & 0x7f) * shift;
-      done = byte < 0x80;
-    }
-    for (let shift = 1, done = false; !done; shift *= 128) {
-      if (at >= encoded.length) return -1;
-      const byte = encoded[at++]!;
-      length += (byte & 0x7f) * shift;
-      done = byte < 0x80;
-    }
+    const gap = varint();
+    const length = varint();
+    if (gap < 0 || length < 0) return -1;
     const start = position + gap;
     position = start + length;
     if (position > chunkLength) return -1;

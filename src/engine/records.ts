@@ -50,12 +50,10 @@ export function prepareRecords(contentType: string, body: Uint8Array, allowEmpty
   if (!isJsonType(contentType)) return { ok: true, batch: { chunks: [body], count: 1 } };
   const shape = validateJson(body, bounds);
   if (!shape.ok) return { ok: false, message: "invalid JSON body" };
-  const trimmed = trimJson(body);
-  if (shape.arrayLength === null) return { ok: true, batch: { chunks: [trimmed], count: 1 } };
   if (shape.arrayLength === 0) {
     return allowEmptyArray ? { ok: true, batch: NO_RECORDS } : { ok: false, message: "empty JSON array: nothing to append" };
   }
-  return { ok: true, batch: { chunks: [trimJson(trimmed.subarray(1, trimmed.byteLength - 1))], count: shape.arrayLength } };
+  return { ok: true, batch: { chunks: [jsonStoredForm(body)], count: shape.arrayLength ?? 1 } };
 }
 
 /**
@@ -68,9 +66,9 @@ export function unparsedJsonRecords(body: Uint8Array): RecordBatch {
 }
 
 /**
- * The bytes an unparsed JSON body is stored as if it is valid: trimmed, and for an array its
- * trimmed interior (what `prepareRecords` keeps). Cheap, so the payload can be written
- * before the body is validated.
+ * The bytes a JSON body is stored as: trimmed, and for an array its trimmed interior. It
+ * needs no validation (a valid document is an array exactly when its trimmed form is
+ * bracketed), so an unparsed body's payload can be written before the body is validated.
  */
 export function jsonStoredForm(body: Uint8Array): Uint8Array {
   const trimmed = trimJson(body);

@@ -223,6 +223,8 @@ export class PayloadAppender {
   private end = 0;
   /** fdatasyncs still running per descriptor: a replaced file is closed when its last one ends. */
   private readonly pendingSyncs = new Map<number, number>();
+  /** Every fdatasync still running, for `close`. */
+  private readonly syncsInFlight = new Set<Promise<void>>();
   private readonly retiring = new Set<number>();
 
   constructor(
@@ -256,7 +258,7 @@ export class PayloadAppender {
   async close(): Promise<void> {
     this.retire(this.fd);
     this.fd = -1;
-    while (this.pendingSyncs.size > 0) await new Promise((resolve) => setTimeout(resolve, 1));
+    await Promise.allSettled(this.syncsInFlight);
   }
 
   /** Starts the next file: a spare written over from the start when one is ready, else a new file. */
@@ -272,7 +274,7 @@ export class PayloadAppender {
 
   private sync(fd: number): Promise<void> {
     this.pendingSyncs.set(fd, (this.pendingSyncs.get(fd) ?? 0) + 1);
-    return new Promise<void>((resolve, reject) => {
+    const synced = new Promise<void>((resolve, reject) => {
       fdatasync(fd, (error) => {
         const left = this.pendingSyncs.get(fd)! - 1;
         if (left > 0) this.pendingSyncs.set(fd, left);
@@ -280,10 +282,13 @@ export class PayloadAppender {
           this.pendingSyncs.delete(fd);
           if (this.retiring.delete(fd)) closeSync(fd);
         }
+        this.syncsInFlight.delete(synced);
         if (error) reject(error);
         else resolve();
       });
     });
+    this.syncsInFlight.add(synced);
+    return synced;
   }
 
   private retire(fd: number): void {
@@ -292,6 +297,7 @@ export class PayloadAppender {
     else closeSync(fd);
   }
 }
+
 /** writev until every byte is down (a short write continues where it stopped); returns the bytes. */
 function writeAll(fd: number, buffers: Uint8Array[], position: number): number {
   let total = 0;
